@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * arena_standalone.h - run libarena-ds in a plain process, with no kernel:
+ * an anonymous mapping at ARENA_BASE stands in for the arena, so unit tests,
+ * sanitizers and benchmarks exercise the very code BPF programs run.
+ * Userspace only.
+ */
+#ifndef __ARENA_STANDALONE_H
+#define __ARENA_STANDALONE_H
+
+#ifdef __BPF__
+#error "arena_standalone.h is for userspace builds"
+#endif
+
+#include <sys/mman.h>
+#include "libarena_ds.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+struct arena_standalone {
+	char *base;
+	__u64 npages;
+	__u64 next;		/* first page not yet handed out */
+};
+
+extern struct arena_standalone arena_sa;
+#define ARENA_STANDALONE_DEFINE_GLOBALS \
+	ARENA_ALLOC_DEFINE_GLOBALS; struct arena_standalone arena_sa
+
+static inline void *arena_standalone_pages(__u32 npages)
+{
+	__u64 first = __atomic_fetch_add(&arena_sa.next, npages, __ATOMIC_RELAXED);
+
+	if (first + npages > arena_sa.npages) {
+		/* Give back what we over-claimed so later small requests fit. */
+		__atomic_fetch_sub(&arena_sa.next, npages, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	return arena_sa.base + first * ARENA_PAGE_SIZE;
+}
+
+/*
+ * Map @npages at ARENA_BASE and set the allocator up on it.  Page 0 stays
+ * unused, as in the kernel driver, so no object has arena offset 0.
+ * Returns 0, or -1 when the address range is taken or memory is short.
+ */
+static inline int arena_standalone_init(__u64 npages)
+{
+	void *p;
+
+	p = mmap((void *)ARENA_BASE, npages * ARENA_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED || p != (void *)ARENA_BASE)
+		return -1;
+	arena_sa.base = p;
+	arena_sa.npages = npages;
+	arena_sa.next = 1;
+	arena_alloc_st = NULL;
+	arena_pages_hook = arena_standalone_pages;
+	return arena_setup(npages, 0);
+}
+
+static inline void arena_standalone_fini(void)
+{
+	if (arena_sa.base)
+		munmap(arena_sa.base, arena_sa.npages * ARENA_PAGE_SIZE);
+	arena_sa.base = NULL;
+	arena_alloc_st = NULL;
+	arena_pages_hook = NULL;
+}
+
+#endif /* __ARENA_STANDALONE_H */

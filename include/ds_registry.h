@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ds_registry.h - every registered structure, and one dispatcher over them.
+ *
+ * The list lives in ds_registry.def; the build turns it into
+ * ds_registry_includes.h (one #include per entry).  Drivers call
+ * ds_dispatch(kind, head, req): in BPF `kind` is a const volatile set before
+ * load, so the verifier sees only the selected structure's code.
+ */
+#ifndef __DS_REGISTRY_H
+#define __DS_REGISTRY_H
+
+#include "ds_api.h"
+#include "ds_registry_includes.h"
+
+enum ds_kind {
+#define DS_REGISTER(name) DS_KIND_##name,
+#include "ds_registry.def"
+#undef DS_REGISTER
+	DS_KIND_MAX
+};
+
+/* One request to a structure; outputs are filled on DS_SUCCESS. */
+struct ds_req {
+	__u32 op;		/* enum ds_op */
+	__s32 rc;		/* result */
+	__u64 key;
+	__u64 value;
+	__u64 hi;		/* range: upper bound (key is the lower) */
+	__u64 out_key;
+	__u64 out_value;	/* search/pop value, range count */
+};
+
+#define DS_DEFINE_DISPATCH(name)						\
+static __always_inline int ds_dispatch_##name(void __arena *head,		\
+					      struct ds_req *r)			\
+{										\
+	struct ds_##name##_head __arena *h = head;				\
+										\
+	switch (r->op) {							\
+	case DS_OP_INIT:	return ds_##name##_init(h);			\
+	case DS_OP_INSERT:	return ds_##name##_insert(h, r->key, r->value);	\
+	case DS_OP_DELETE:	return ds_##name##_delete(h, r->key);		\
+	case DS_OP_SEARCH:	return ds_##name##_search(h, r->key, &r->out_value); \
+	case DS_OP_POP:		return ds_##name##_pop(h, &r->out_key, &r->out_value); \
+	case DS_OP_RANGE:	return ds_##name##_range(h, r->key, r->hi, &r->out_value); \
+	case DS_OP_VERIFY:	return ds_##name##_verify(h);			\
+	default:		return DS_ERROR_INVALID;			\
+	}									\
+}
+#define DS_REGISTER(name) DS_DEFINE_DISPATCH(name)
+#include "ds_registry.def"
+#undef DS_REGISTER
+
+/*
+ * ds_dispatch - run @r on the structure of kind @kind at @head.
+ * Concurrency and progress: those of the called operation.
+ */
+static __always_inline int ds_dispatch(int kind, void __arena *head, struct ds_req *r)
+{
+	switch (kind) {
+#define DS_REGISTER(name) case DS_KIND_##name: return ds_dispatch_##name(head, r);
+#include "ds_registry.def"
+#undef DS_REGISTER
+	default:
+		return DS_ERROR_INVALID;
+	}
+}
+
+/* Bytes of a head of kind @kind. */
+static __always_inline __u64 ds_head_size(int kind)
+{
+	switch (kind) {
+#define DS_REGISTER(name) case DS_KIND_##name: return sizeof(struct ds_##name##_head);
+#include "ds_registry.def"
+#undef DS_REGISTER
+	default:
+		return 0;
+	}
+}
+
+/* Summed statistics of the structure at @head. */
+static __always_inline void ds_get_stats(int kind, void __arena *head, struct ds_stats *out)
+{
+	switch (kind) {
+#define DS_REGISTER(name) \
+	case DS_KIND_##name: ds_##name##_get_stats(head, out); return;
+#include "ds_registry.def"
+#undef DS_REGISTER
+	default:
+		__builtin_memset(out, 0, sizeof(*out));
+	}
+}
+
+/*
+ * Finish deferred work (reclaim retired nodes) of the structure at @head.
+ * Only while no other operation runs on it.  Returns 0, or 1 when
+ * something is still held back (a participant is active or stalled).
+ */
+static __always_inline int ds_quiesce(int kind, void __arena *head)
+{
+	switch (kind) {
+#define DS_REGISTER(name) case DS_KIND_##name: return ds_##name##_quiesce(head);
+#include "ds_registry.def"
+#undef DS_REGISTER
+	default:
+		return 0;
+	}
+}
+
+/* The verify_reason of the structure at @head (after a failed verify). */
+static __always_inline __u32 ds_verify_reason(int kind, void __arena *head)
+{
+	switch (kind) {
+#define DS_REGISTER(name) \
+	case DS_KIND_##name: return ((struct ds_##name##_head __arena *)head)->verify_reason;
+#include "ds_registry.def"
+#undef DS_REGISTER
+	default:
+		return 0;
+	}
+}
+
+/* Create a structure of kind @kind: allocate a zeroed head and init it.
+ * Needs a context that may take pages (sleepable BPF or userspace). */
+static __always_inline void __arena *ds_create(int kind)
+{
+	struct ds_req r = { .op = DS_OP_INIT };
+	void __arena *head;
+	__u64 size = ds_head_size(kind);
+
+	if (!size)
+		return NULL;
+	head = arena_alloc_large(size);
+	if (!head)
+		return NULL;
+	if (ds_dispatch(kind, head, &r) != DS_SUCCESS)
+		return NULL;
+	return head;
+}
+
+#ifndef __BPF__
+/* Metadata of kind @kind, or NULL. */
+static inline const struct ds_metadata *ds_metadata_of(int kind)
+{
+	switch (kind) {
+#define DS_REGISTER(name) case DS_KIND_##name: return ds_##name##_get_metadata();
+#include "ds_registry.def"
+#undef DS_REGISTER
+	default:
+		return NULL;
+	}
+}
+
+/* Kind of the structure called @name, or -1. */
+#include <string.h>
+static inline int ds_kind_by_name(const char *name)
+{
+	int k;
+
+	for (k = 0; k < DS_KIND_MAX; k++)
+		if (!strcmp(ds_metadata_of(k)->name, name))
+			return k;
+	return -1;
+}
+#endif
+
+#endif /* __DS_REGISTRY_H */

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * skeleton.bpf.c - the kernel half of the skeleton driver.
+ *
+ * SEC("syscall") programs, run from userspace with bpf_prog_test_run_opts:
+ *   ds_init      set up the allocator and create the selected structure
+ *   ds_op        one operation (manual trigger)
+ *   ds_batch     a kernel worker's batch of workload operations
+ *   ds_verify    reclaim deferred frees, then verify from the kernel
+ *   arena_pages  fresh pages for userspace allocations
+ *   arena_refill top the page reserve up (for non-sleepable hooks)
+ * Hooks on system events, all acting on the same structure:
+ *   lsm.s/inode_create, lsm.s/file_open, lsm/task_free, or where the kernel
+ *   refuses LSM programs, tp/syscalls/sys_enter_openat and
+ *   tp/sched/sched_process_exit.  The driver picks one set with autoload.
+ */
+#include "bpf_arena_common.h"
+#include <bpf/bpf_tracing.h>
+#include "workload.h"
+
+/* Set before load. */
+const volatile int ds_kind = 0;
+const volatile __u32 tp_may_alloc = 0;	/* kernel lets tracepoints take pages */
+const volatile __u32 own_tgid = 0;	/* the driver's own events are skipped */
+
+void __arena *ds_head;
+__u32 hooks_on;			/* hooks act only while set */
+__u32 hook_exit_delete = 1;	/* the exit hook deletes the pid's element */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKEL_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct skel_counts);
+} hook_counts SEC(".maps");
+
+/*
+ * Every operation goes through this one global function: the verifier
+ * checks it once, on its own, instead of once per call site and loop
+ * iteration of its callers.
+ */
+__noinline int skel_dispatch(void __arena *head __arg_arena, struct ds_req *r)
+{
+	arena_bind();
+	if (!head || !r)
+		return DS_ERROR_INVALID;
+	return ds_dispatch(ds_kind, head, r);
+}
+
+SEC("syscall")
+int ds_init(struct skel_init_args *a)
+{
+	void __arena *head;
+
+	if (arena_setup(a->max_pages, SKEL_RESERVE_LOW)) {
+		a->rc = DS_ERROR_NOMEM;
+		return 0;
+	}
+	arena_reserve_topup(SKEL_RESERVE_TARGET);
+	if (!ds_head) {
+		head = ds_create(ds_kind);
+		if (!head) {
+			a->rc = DS_ERROR_NOMEM;
+			return 0;
+		}
+		ds_head = head;
+	}
+	a->rc = DS_SUCCESS;
+	return 0;
+}
+
+SEC("syscall")
+int ds_op(struct ds_req *ctx)
+{
+	struct ds_req r = {};
+	void __arena *head = ds_head;
+	int rc;
+
+	if (!head)
+		return -1;
+	r.op = ctx->op;
+	r.key = ctx->key;
+	r.value = ctx->value;
+	r.hi = ctx->hi;
+	arena_reserve_topup(SKEL_RESERVE_LOW);
+	rc = skel_dispatch(head, &r);
+	ctx->rc = rc;
+	ctx->out_key = r.out_key;
+	ctx->out_value = r.out_value;
+	return 0;
+}
+
+SEC("syscall")
+int ds_batch(struct skel_batch_args *a)
+{
+	struct skel_counts c = {};
+	struct skel_mix mix;
+	struct ds_req r = {};
+	void __arena *head = ds_head;
+	__u32 nops = a->nops, key_range = a->key_range, i, k;
+	__u64 rng = a->rng;
+	int rc, retry = 0;
+
+	if (!head)
+		return -1;
+	mix.insert = a->mix.insert;
+	mix.delete = a->mix.delete;
+	mix.pop = a->mix.pop;
+	mix.range = a->mix.range;
+	arena_reserve_topup(SKEL_RESERVE_TARGET);
+	for (i = ARENA_ZERO; i < nops && can_loop; i++) {
+		if (!retry)
+			wl_pick(&rng, key_range, &mix, &r);
+		rc = skel_dispatch(head, &r);
+		/* Sleepable: out of objects is fixed here, then the same
+		 * operation runs again. */
+		if (rc == DS_ERROR_NOMEM && !retry &&
+		    arena_reserve_topup(SKEL_RESERVE_TARGET) > 0) {
+			retry = 1;
+			i--;
+			continue;
+		}
+		retry = 0;
+		skel_count(&c, r.op, rc);
+	}
+	for (k = 0; k < DS_OP_MAX; k++) {
+		a->counts.calls[k] += c.calls[k];
+		a->counts.ok[k] += c.ok[k];
+	}
+	for (k = 0; k < DS_NR_ERRORS; k++)
+		a->counts.err[k] += c.err[k];
+	a->counts.miss += c.miss;
+	a->rng = rng;
+	a->done = i;
+	return 0;
+}
+
+SEC("syscall")
+int ds_verify(struct skel_verify_args *a)
+{
+	void __arena *head = ds_head;
+	struct ds_req r = { .op = DS_OP_VERIFY };
+
+	if (!head) {
+		a->rc = DS_ERROR_INVALID;
+		return 0;
+	}
+	a->flush_rc = ds_quiesce(ds_kind, head);
+	a->rc = skel_dispatch(head, &r);
+	a->reason = ds_verify_reason(ds_kind, head);
+	return 0;
+}
+
+SEC("syscall")
+int arena_pages(struct skel_pages_args *a)
+{
+	a->addr = (__u64)arena_alloc_pages(a->npages);
+	return 0;
+}
+
+SEC("syscall")
+int arena_refill(void *ctx)
+{
+	return arena_reserve_topup(SKEL_RESERVE_TARGET);
+}
+
+/* ---------------------------------------------------------------- hooks */
+
+static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
+{
+	struct ds_req r = {};
+	struct skel_counts *c;
+	void __arena *head = ds_head;
+	int rc;
+
+	if (!hooks_on || !head)
+		return;
+	r.op = op;
+	r.key = key;
+	r.value = value;
+	rc = skel_dispatch(head, &r);
+	c = bpf_map_lookup_elem(&hook_counts, &src);
+	if (c)
+		skel_count(c, op, rc);
+}
+
+static __always_inline __u32 hook_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+SEC("lsm.s/inode_create")
+int BPF_PROG(lsm_inode_create, struct inode *dir, struct dentry *dentry, umode_t mode)
+{
+	__u32 tgid = hook_tgid();
+
+	if (tgid == own_tgid)
+		return 0;
+	/* Sleepable: keep the reserve stocked for the non-sleepable hooks. */
+	if (arena_alloc_st && arena_atomic_load(&arena_alloc_st->reserve_count) < SKEL_RESERVE_LOW)
+		arena_reserve_topup(SKEL_RESERVE_TARGET);
+	hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("lsm.s/file_open")
+int BPF_PROG(lsm_file_open, struct file *file)
+{
+	__u32 tgid = hook_tgid();
+
+	if (tgid != own_tgid)
+		hook_do(SKEL_HOOK_OPEN, DS_OP_SEARCH, SKEL_HOOK_KEY(tgid), 0);
+	return 0;
+}
+
+SEC("lsm/task_free")
+int BPF_PROG(lsm_task_free, struct task_struct *task)
+{
+	/* Once per process: when its leader goes. */
+	if (hook_exit_delete && task->pid == task->tgid && (__u32)task->tgid != own_tgid)
+		hook_do(SKEL_HOOK_EXIT, DS_OP_DELETE, SKEL_HOOK_KEY(task->tgid), 0);
+	return 0;
+}
+
+#define SKEL_O_CREAT 0100
+
+SEC("tp/syscalls/sys_enter_openat")
+int tp_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = hook_tgid();
+
+	if (tgid == own_tgid)
+		return 0;
+	if (tp_may_alloc && arena_alloc_st &&
+	    arena_atomic_load(&arena_alloc_st->reserve_count) < SKEL_RESERVE_LOW)
+		arena_reserve_topup(SKEL_RESERVE_TARGET);
+	if (ctx->args[2] & SKEL_O_CREAT)
+		hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
+	else
+		hook_do(SKEL_HOOK_OPEN, DS_OP_SEARCH, SKEL_HOOK_KEY(tgid), 0);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int tp_process_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if (hook_exit_delete && (__u32)id == tgid && tgid != own_tgid)
+		hook_do(SKEL_HOOK_EXIT, DS_OP_DELETE, SKEL_HOOK_KEY(tgid), 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

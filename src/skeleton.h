@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * skeleton.h - what skeleton.bpf.c and the userspace driver both see: the
+ * argument blocks of the SEC("syscall") programs and the per-worker
+ * counters.
+ */
+#ifndef __SKELETON_H
+#define __SKELETON_H
+
+#include "ds_registry.h"
+
+_Static_assert(DS_OP_MAX <= 8 && DS_NR_ERRORS <= 8, "counter arrays hold 8");
+
+/* Reserve pages the init program stocks and the refill program keeps. */
+#define SKEL_RESERVE_TARGET	64
+#define SKEL_RESERVE_LOW	16
+
+/* Key space of hook-produced elements: far above any workload key. */
+#define SKEL_HOOK_KEY_BASE	(1ULL << 62)
+#define SKEL_HOOK_KEY(pid)	(SKEL_HOOK_KEY_BASE | (__u64)(pid))
+
+/* Outcome counters of one worker (thread, kernel worker or hook source). */
+struct skel_counts {
+	__u64 calls[8];			/* indexed by enum ds_op */
+	__u64 ok[8];
+	__u64 miss;			/* NOT_FOUND / EXISTS / FULL */
+	__u64 err[DS_NR_ERRORS];	/* indexed by -rc */
+};
+
+static __always_inline void skel_count(struct skel_counts *c, __u32 op, int rc)
+{
+	c->calls[op & 7]++;
+	if (rc == DS_SUCCESS)
+		c->ok[op & 7]++;
+	else if (ds_rc_is_miss(rc))
+		c->miss++;
+	else
+		c->err[(__u32)(-rc) & 7]++;
+}
+
+/* Workload mix in percent; the rest of 100 goes to search. */
+struct skel_mix {
+	__u32 insert;
+	__u32 delete;
+	__u32 pop;
+	__u32 range;
+};
+
+/* SEC("syscall") ds_init */
+struct skel_init_args {
+	__u64 max_pages;
+	__s32 rc;
+	__u32 pad;
+};
+
+/* SEC("syscall") ds_batch: one kernel-worker batch */
+struct skel_batch_args {
+	__u64 rng;			/* in/out: PRNG state */
+	__u32 nops;
+	__u32 key_range;
+	struct skel_mix mix;
+	__u32 done;			/* out: ops performed */
+	__u32 pad;
+	struct skel_counts counts;	/* out: added to */
+};
+
+/* SEC("syscall") ds_verify */
+struct skel_verify_args {
+	__s32 rc;
+	__u32 reason;
+	__s32 flush_rc;			/* 1 if EBR limbo could not be emptied */
+	__u32 pad;
+};
+
+/* SEC("syscall") arena_pages: fresh pages for userspace */
+struct skel_pages_args {
+	__u32 npages;
+	__u32 pad;
+	__u64 addr;			/* out: user address, 0 on failure */
+};
+
+/* Hook sources (per-CPU counters in the hook_counts map). */
+enum skel_hook_src {
+	SKEL_HOOK_CREATE = 0,	/* inode_create / openat(O_CREAT): insert */
+	SKEL_HOOK_OPEN,		/* file_open / openat: search */
+	SKEL_HOOK_EXIT,		/* task_free / process exit: delete */
+	SKEL_HOOK_MAX,
+};
+
+#endif /* __SKELETON_H */
