@@ -42,10 +42,13 @@ have_bpftool() {
 	return 1
 }
 
+have_strip() {
+	command -v llvm-strip >/dev/null 2>&1 || ls /usr/bin/llvm-strip-* >/dev/null 2>&1
+}
+
 have_all() {
-	have_clang && have_libbpf && have_bpftool &&
-	command -v llvm-strip >/dev/null 2>&1 || ls /usr/bin/llvm-strip-* >/dev/null 2>&1 &&
-	pkg-config --exists libelf zlib 2>/dev/null &&
+	have_clang && have_libbpf && have_bpftool && have_strip &&
+	pkg-config --exists libelf zlib cmocka 2>/dev/null &&
 	command -v gnuplot >/dev/null 2>&1 &&
 	[ -f /usr/include/urcu.h ] && [ -f /usr/include/ck_ring.h ]
 }
@@ -68,7 +71,7 @@ SRC
 		say "apt-get update"
 		apt-get -q update >/dev/null
 		"${apt[@]}" clang-19 llvm-19 make pkg-config libelf-dev zlib1g-dev \
-			gnuplot-nox liburcu-dev libck-dev >/dev/null
+			gnuplot-nox liburcu-dev libck-dev libcmocka-dev >/dev/null
 		"${apt[@]}" -t bookworm-backports libbpf-dev bpftool >/dev/null
 		# Let plain 'llvm-strip' and 'clang' resolve to the 19 toolchain
 		# only where nothing newer is there.
@@ -78,13 +81,13 @@ SRC
 		"${apt[@]}" clang llvm make pkg-config libelf-dev zlib1g-dev \
 			libbpf-dev bpftool gnuplot-nox liburcu-dev libck-dev >/dev/null ||
 			"${apt[@]}" clang llvm make pkg-config libelf-dev zlib1g-dev \
-				libbpf-dev linux-tools-common gnuplot-nox liburcu-dev libck-dev >/dev/null
+				libbpf-dev linux-tools-common gnuplot-nox liburcu-dev libck-dev libcmocka-dev >/dev/null
 	fi
 }
 
 install_fedora() {
 	dnf -y -q install clang llvm make pkgconf-pkg-config elfutils-libelf-devel \
-		zlib-devel libbpf-devel bpftool gnuplot userspace-rcu-devel ck-devel
+		zlib-devel libbpf-devel bpftool gnuplot userspace-rcu-devel ck-devel libcmocka-devel
 }
 
 if ! have_all; then

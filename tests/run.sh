@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run every discovered test and print one line per case, then the total as
+# "N passed, N failed".  TEST_MODE=quick|stress|verify scales the work.
+# Unit binaries speak TAP through cmocka; cli scripts through tests/lib.sh.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+export TEST_MODE=${TEST_MODE:-quick}
+OUT=${OUTPUT:-build}
+LOGS=$OUT/test-logs
+mkdir -p "$LOGS"
+pass=0
+fail=0
+skip=0
+failed_names=()
+
+# Run one TAP-speaking command; count its "ok" / "not ok" lines.
+run_tap() {
+	local name=$1 log=$LOGS/$1.log rc n_ok n_bad n_skip start secs
+	shift
+	start=$(date +%s)
+	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "${TEST_TIMEOUT:-600}" "$@" >"$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	n_ok=$(grep -cE '^ok [0-9]* ?-? ?' "$log" | head -1)
+	n_skip=$(grep -cE '^ok .*# (SKIP|skip)' "$log")
+	n_bad=$(grep -cE '^not ok' "$log")
+	n_ok=$((n_ok - n_skip))
+	grep -E '^(not )?ok' "$log" | sed "s|^|  $name: |"
+	if [ "$rc" -ne 0 ] && [ "$n_bad" -eq 0 ]; then
+		# Crashed, timed out or failed outside any case.
+		echo "  $name: not ok - exited with status $rc (see $log)"
+		tail -5 "$log" | sed 's/^/      /'
+		n_bad=1
+	fi
+	pass=$((pass + n_ok))
+	fail=$((fail + n_bad))
+	skip=$((skip + n_skip))
+	[ "$n_bad" -gt 0 ] && failed_names+=("$name")
+	printf '%-40s %3d ok %3d failed %3d skipped  %4ds\n' "$name" "$n_ok" "$n_bad" "$n_skip" "$secs"
+}
+
+for bin in "$OUT"/tests/test_*; do
+	[ -x "$bin" ] || continue
+	run_tap "unit/$(basename "$bin")" "$bin"
+done
+
+for script in tests/cli/test_*.sh; do
+	[ -f "$script" ] || continue
+	run_tap "cli/$(basename "$script" .sh)" bash "$script"
+done
+
+if [ ${#failed_names[@]} -gt 0 ]; then
+	echo "failed: ${failed_names[*]} (logs in $LOGS)"
+fi
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]

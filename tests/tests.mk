@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# Tests are discovered by name:
+#   tests/unit/test_<x>.c  cmocka unit tests of the headers, no kernel needed;
+#                          each is built three times: plain, ASAN+UBSAN, TSAN
+#   tests/cli/test_<x>.sh  driver tests (root, BPF) written with tests/lib.sh
+# tests/run.sh runs them all and ends with "N passed, N failed".
+
+TEST_OUT := $(OUTPUT)/tests
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_NAMES := $(UNIT_SRCS:tests/unit/%.c=%)
+TEST_BINS := $(UNIT_NAMES:%=$(TEST_OUT)/%) $(UNIT_NAMES:%=$(TEST_OUT)/%.asan) \
+	$(UNIT_NAMES:%=$(TEST_OUT)/%.tsan)
+UNIT_DEPS := $(HEADERS) $(wildcard tests/unit/*.h) $(wildcard src/*.h)
+UNIT_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) -lpthread -lm
+# The standalone arena must sit where each sanitizer leaves room for it.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+	-DARENA_BASE='(1ULL<<45)'
+TSAN_FLAGS := -fsanitize=thread -DARENA_BASE='(1ULL<<36)'
+
+$(TEST_OUT):
+	$(Q)mkdir -p $@
+
+$(TEST_OUT)/%: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(UNIT_LIBS)
+
+$(TEST_OUT)/%.asan: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ $(UNIT_LIBS)
+
+$(TEST_OUT)/%.tsan: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(TSAN_FLAGS) $< -o $@ $(UNIT_LIBS)
+
+test-build: all $(TEST_BINS)
+
+test: test-build
+	$(Q)TEST_MODE=quick ./tests/run.sh
+
+test-stress: test-build
+	$(Q)TEST_MODE=stress ./tests/run.sh
+
+test-verify: test-build
+	$(Q)TEST_MODE=verify ./tests/run.sh
+
+.PHONY: test-build
