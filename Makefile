@@ -58,7 +58,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-SKELETON_OBJS := $(OUTPUT)/skeleton.o $(OUTPUT)/driver_kern.o $(OUTPUT)/workload.o
+SKELETON_OBJS := $(OUTPUT)/skeleton.o $(OUTPUT)/driver_kern.o $(OUTPUT)/runner.o $(OUTPUT)/report.o
 
 $(OUTPUT)/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) $(OUTPUT)/skeleton.skel.h $(OUTPUT)/probe.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)

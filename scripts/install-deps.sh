@@ -50,7 +50,7 @@ have_all() {
 	have_clang && have_libbpf && have_bpftool && have_strip &&
 	pkg-config --exists libelf zlib cmocka 2>/dev/null &&
 	command -v gnuplot >/dev/null 2>&1 &&
-	[ -f /usr/include/urcu.h ] && [ -f /usr/include/ck_ring.h ]
+	pkg-config --exists liburcu 2>/dev/null && [ -f /usr/include/ck_ring.h ]
 }
 
 install_debian() {

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * runner.c - userspace threads and kernel workers of a skeleton run.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include "skeleton.skel.h"
+#include "runner.h"
+#include "workload.h"
+
+volatile int run_stop;
+
+/* The start gate: every worker waits here until all exist, then all go. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static void gate_wait(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void gate_set(int open)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_open = open;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static double now_s(void)
+{
+	return arena_now_ns() / 1e9;
+}
+
+static void *user_worker(void *arg)
+{
+	struct worker *w = arg;
+	const struct run_cfg *c = w->cfg;
+	__u64 rng = c->seed * 0x9e3779b97f4a7c15ULL + (__u64)w->id + 1;
+	struct ds_req r;
+	double t0, deadline;
+	__u64 i;
+	int rc;
+
+	/* A private slot: per-slot counters and EBR records never shared. */
+	arena_set_thread_slot(w->id);
+	gate_wait();
+	t0 = now_s();
+	deadline = t0 + c->duration;
+	for (i = 0; i < c->ops && !run_stop; i++) {
+		memset(&r, 0, sizeof(r));
+		wl_pick(&rng, c->key_range, &c->mix, &r);
+		rc = ds_dispatch(c->kind, w->head, &r);
+		skel_count(&w->counts, r.op, rc);
+		if ((i & 1023) == 1023) {
+			__atomic_store_n(&w->done, i + 1, __ATOMIC_RELAXED);
+			if (now_s() >= deadline)
+				break;
+		}
+	}
+	__atomic_store_n(&w->done, i, __ATOMIC_RELAXED);
+	w->secs = now_s() - t0;
+	return NULL;
+}
+
+static void *kernel_worker(void *arg)
+{
+	struct worker *w = arg;
+	const struct run_cfg *c = w->cfg;
+	struct skel_batch_args a;
+	double t0, deadline;
+	__u64 left = c->ops;
+	int err;
+
+	memset(&a, 0, sizeof(a));
+	a.rng = c->seed * 0x9e3779b97f4a7c15ULL + 0x10000ULL + (__u64)w->id;
+	a.key_range = c->key_range;
+	a.mix = c->mix;
+	gate_wait();
+	t0 = now_s();
+	deadline = t0 + c->duration;
+	while (left && !run_stop && now_s() < deadline) {
+		a.nops = left < c->batch ? left : c->batch;
+		a.done = 0;
+		err = kern_run(w->kern->skel->progs.ds_batch, &a, sizeof(a));
+		if (err < 0) {
+			w->error = err;
+			break;
+		}
+		left -= a.done;
+		__atomic_store_n(&w->done, c->ops - left, __ATOMIC_RELAXED);
+		if (a.done < a.nops)	/* loop budget ran out: try again */
+			continue;
+	}
+	memcpy(&w->counts, &a.counts, sizeof(w->counts));
+	w->secs = now_s() - t0;
+	return NULL;
+}
+
+int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct worker *w)
+{
+	int n = cfg->threads + cfg->kworkers, i, err;
+
+	run_stop = 0;
+	gate_set(0);
+	for (i = 0; i < n; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].id = i < cfg->threads ? i : i - cfg->threads;
+		w[i].kernel = i >= cfg->threads;
+		w[i].cfg = cfg;
+		w[i].head = head;
+		w[i].kern = k;
+		err = pthread_create(&w[i].tid, NULL, w[i].kernel ? kernel_worker : user_worker,
+				     &w[i]);
+		if (err) {
+			/* Let the ones already waiting go and stop at once. */
+			run_stop = 1;
+			for (; i < n; i++)
+				w[i].tid = 0;
+			gate_set(1);
+			return -err;
+		}
+	}
+	gate_set(1);
+	return 0;
+}
+
+void run_join(const struct run_cfg *cfg, struct worker *w)
+{
+	int n = cfg->threads + cfg->kworkers, i;
+
+	for (i = 0; i < n; i++)
+		if (w[i].tid)
+			pthread_join(w[i].tid, NULL);
+}
+
+__u64 run_progress(const struct run_cfg *cfg, const struct worker *w)
+{
+	int n = cfg->threads + cfg->kworkers, i;
+	__u64 sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += __atomic_load_n(&w[i].done, __ATOMIC_RELAXED);
+	return sum;
+}
