@@ -44,6 +44,7 @@ static struct env {
 };
 
 const char *argp_program_version = "skeleton (libarena-ds) 0.1";
+error_t argp_err_exit_status = 2;
 static const char doc[] =
 "Drive a concurrent data structure in BPF arena memory from userspace threads,\n"
 "kernel workers and kernel hooks at the same time.\n"
@@ -441,6 +442,11 @@ int main(int argc, char **argv)
 	if (env.monitor && !(md->caps & DS_CAP_POP)) {
 		fprintf(stderr, "skeleton: -m needs a structure with pop; %s has none\n", md->name);
 		return 2;
+	}
+	if (env.monitor) {
+		/* The main thread is the only reader; no workers run. */
+		env.run.threads = 0;
+		env.run.kworkers = 0;
 	}
 	if (env.monitor && env.hooks == HOOKS_OFF) {
 		fprintf(stderr, "skeleton: -m needs kernel hooks; drop --hooks off\n");
