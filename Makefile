@@ -73,6 +73,7 @@ run: all
 
 -include tests/tests.mk
 -include bench/bench.mk
+-include tools/tools.mk
 
 clean:
 	$(call msg,CLEAN)

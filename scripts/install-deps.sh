@@ -111,4 +111,15 @@ if [ ! -d /sys/kernel/tracing/events ] && [ "$(id -u)" = 0 ]; then
 	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null ||
 		say "warning: could not mount tracefs at /sys/kernel/tracing (tracepoint hooks unavailable)"
 fi
+# An arena map must be creatable (Linux >= 6.9, CONFIG_BPF_ARENA=y).
+if [ "$(id -u)" = 0 ] && [ -d /sys/fs/bpf ]; then
+	pin=/sys/fs/bpf/libarena_ds_probe_$$
+	bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
+	if "$bpftool" map create "$pin" type arena key 0 value 0 entries 1 \
+		name arena_probe flags 1024 >/dev/null 2>&1; then
+		rm -f "$pin"
+	else
+		die "this kernel cannot create BPF arena maps (needs Linux >= 6.9 with CONFIG_BPF_ARENA=y)"
+	fi
+fi
 exit 0

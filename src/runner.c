@@ -52,9 +52,9 @@ static void *user_worker(void *arg)
 	gate_wait();
 	t0 = now_s();
 	deadline = t0 + c->duration;
-	for (i = 0; i < c->ops && !run_stop; i++) {
+	for (i = 0; i < w->ops && !run_stop; i++) {
 		memset(&r, 0, sizeof(r));
-		wl_pick(&rng, c->key_range, &c->mix, &r);
+		wl_pick(&rng, c->key_range, &w->mix, &r);
 		rc = ds_dispatch(c->kind, w->head, &r);
 		skel_count(&w->counts, r.op, rc);
 		if ((i & 1023) == 1023) {
@@ -74,13 +74,13 @@ static void *kernel_worker(void *arg)
 	const struct run_cfg *c = w->cfg;
 	struct skel_batch_args a;
 	double t0, deadline;
-	__u64 left = c->ops;
+	__u64 left = w->ops;
 	int err;
 
 	memset(&a, 0, sizeof(a));
 	a.rng = c->seed * 0x9e3779b97f4a7c15ULL + 0x10000ULL + (__u64)w->id;
 	a.key_range = c->key_range;
-	a.mix = c->mix;
+	a.mix = w->mix;
 	gate_wait();
 	t0 = now_s();
 	deadline = t0 + c->duration;
@@ -93,13 +93,50 @@ static void *kernel_worker(void *arg)
 			break;
 		}
 		left -= a.done;
-		__atomic_store_n(&w->done, c->ops - left, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->done, w->ops - left, __ATOMIC_RELAXED);
 		if (a.done < a.nops)	/* loop budget ran out: try again */
 			continue;
 	}
 	memcpy(&w->counts, &a.counts, sizeof(w->counts));
 	w->secs = now_s() - t0;
 	return NULL;
+}
+
+void run_assign_roles(const struct run_cfg *cfg, struct worker *w)
+{
+	int n = cfg->threads + cfg->kworkers, i;
+
+	for (i = 0; i < n; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].id = i < cfg->threads ? i : i - cfg->threads;
+		w[i].kernel = i >= cfg->threads;
+		w[i].ops = cfg->ops;
+		w[i].mix = cfg->mix;
+		w[i].role = "any";
+		if (cfg->caps & DS_CAP_SPSC) {
+			memset(&w[i].mix, 0, sizeof(w[i].mix));
+			if (i == 0) {
+				w[i].mix.insert = 100;
+				w[i].role = "producer";
+			} else if (i == 1) {
+				w[i].mix.pop = 100;
+				w[i].role = "consumer";
+			} else {
+				w[i].ops = 0;
+				w[i].role = "idle";
+			}
+		} else if (cfg->caps & DS_CAP_OWNER) {
+			memset(&w[i].mix, 0, sizeof(w[i].mix));
+			if (i == 0) {
+				w[i].mix.insert = 60;
+				w[i].mix.pop = 40;
+				w[i].role = "owner";
+			} else {
+				w[i].mix.delete = 100;
+				w[i].role = "thief";
+			}
+		}
+	}
 }
 
 int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct worker *w)
@@ -109,9 +146,6 @@ int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct work
 	run_stop = 0;
 	gate_set(0);
 	for (i = 0; i < n; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].id = i < cfg->threads ? i : i - cfg->threads;
-		w[i].kernel = i >= cfg->threads;
 		w[i].cfg = cfg;
 		w[i].head = head;
 		w[i].kern = k;

@@ -21,6 +21,7 @@ struct run_cfg {
 	__u64 seed;
 	double duration;	/* seconds */
 	struct skel_mix mix;
+	__u32 caps;		/* the structure's DS_CAP_* (roles follow them) */
 };
 
 struct worker {
@@ -33,16 +34,39 @@ struct worker {
 	__u64 done;			/* ops performed (read by progress) */
 	double secs;
 	int error;			/* syscall-level failure (kernel workers) */
+	__u64 ops;			/* operations this worker runs */
+	struct skel_mix mix;		/* its operation mix (its role) */
+	const char *role;
 	struct skel_counts counts;
 } __attribute__((aligned(64)));
 
 extern volatile int run_stop;
+
+/*
+ * Roles: a DS_CAP_SPSC structure gets exactly one producer (the first
+ * worker) and one consumer (the second); a DS_CAP_OWNER structure one owner
+ * (the first worker: push and pop) and thieves (everyone else: steal).
+ * Workers without a role stay idle.  Userspace threads come first, then
+ * kernel workers, so "-t 1 -K" puts the two roles in different contexts.
+ */
+void run_assign_roles(const struct run_cfg *cfg, struct worker *w);
 
 /* Start every worker behind one start gate; returns 0 or -errno. */
 int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct worker *w);
 
 /* Wait for the workers (run_stop ends them early). */
 void run_join(const struct run_cfg *cfg, struct worker *w);
+
+/* Operations all workers are to perform. */
+static inline __u64 run_total_ops(const struct run_cfg *cfg, const struct worker *w)
+{
+	__u64 sum = 0;
+	int i;
+
+	for (i = 0; i < cfg->threads + cfg->kworkers; i++)
+		sum += w[i].ops;
+	return sum;
+}
 
 /* Operations performed so far by all workers. */
 __u64 run_progress(const struct run_cfg *cfg, const struct worker *w);

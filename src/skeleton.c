@@ -221,10 +221,11 @@ static void list_structures(void)
 	const struct ds_metadata *md;
 	int k;
 
-	printf("%-10s %-26s %s\n", "NAME", "PROGRESS", "DESCRIPTION");
+	printf("%-10s %s\n", "NAME", "DESCRIPTION / PROGRESS GUARANTEE");
 	for (k = 0; k < DS_KIND_MAX; k++) {
 		md = ds_metadata_of(k);
-		printf("%-10s %-26s %s\n", md->name, md->progress, md->description);
+		printf("%-10s %s\n%-10s   progress: %s\n", md->name, md->description, "",
+		       md->progress);
 	}
 }
 
@@ -289,7 +290,7 @@ static bool tty_out;
 static void progress(const struct run_result *res, double t0)
 {
 	const struct run_cfg *c = res->cfg;
-	__u64 total = c->ops * (c->threads + c->kworkers);
+	__u64 total = run_total_ops(c, res->w);
 	__u64 done = run_progress(c, res->w);
 	double el = arena_now_ns() / 1e9 - t0;
 
@@ -453,6 +454,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	env.run.mix = workload_mix(env.workload, md);
+	env.run.caps = md->caps;
+	if ((md->caps & (DS_CAP_SPSC | DS_CAP_OWNER)) && !env.monitor) {
+		/* Hooks would add producers the roles do not allow. */
+		env.hooks = HOOKS_OFF;
+		if (env.run.threads + env.run.kworkers < 2) {
+			fprintf(stderr, "skeleton: %s needs two workers (e.g. -t 2, or -t 1 -K)\n",
+				md->name);
+			return 2;
+		}
+	}
 	tty_out = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
 
 	if (kern_load(&k, env.run.kind, env.arena_pages, env.hooks))
@@ -488,11 +499,18 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		res.w = w;
+		run_assign_roles(&env.run, w);
+		if (env.run.caps & (DS_CAP_SPSC | DS_CAP_OWNER))
+			printf("skeleton: roles: %s = %s %d, %s = %s %d%s\n",
+			       w[0].role, w[0].kernel ? "kernel worker" : "thread", w[0].id,
+			       w[1].role, w[1].kernel ? "kernel worker" : "thread", w[1].id,
+			       env.run.threads + env.run.kworkers > 2 ?
+			       (env.run.caps & DS_CAP_SPSC ? ", the others idle" : ", the others thieves") : "");
 		err = run_start(&env.run, &k, head, w);
 		if (err)
 			fprintf(stderr, "skeleton: starting threads failed: %s\n", strerror(-err));
 		for (;;) {
-			__u64 total = env.run.ops * (env.run.threads + env.run.kworkers);
+			__u64 total = run_total_ops(&env.run, w);
 
 			if (run_progress(&env.run, w) >= total || run_stop ||
 			    arena_now_ns() / 1e9 - t0 > env.run.duration + 1)
