@@ -163,6 +163,8 @@ static __always_inline int ds_link_ok(__u64 p)
 #define DS_CAP_BOUNDED	(1U << 6)	/* fixed capacity: insert may be FULL */
 #define DS_CAP_SPSC	(1U << 7)	/* one producer and one consumer only */
 #define DS_CAP_OWNER	(1U << 8)	/* insert/pop by one owner; others steal */
+#define DS_CAP_INLINE	(1U << 9)	/* elements live in a preallocated array, not
+					 * in one allocator object each */
 
 struct ds_metadata {
 	const char *name;

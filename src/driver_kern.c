@@ -94,11 +94,6 @@ static void set_hook_autoload(struct skeleton_bpf *s, enum hooks_mode m)
 /* Explain a load failure in one line (plus the verifier's last words). */
 static void explain_load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES) {
-		fprintf(stderr, "skeleton: BPF is not permitted here (%s): run as root "
-			"(CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN)\n", strerror(-err));
-		return;
-	}
 	if (strstr(logbuf, "BTF") && strstr(logbuf, "vmlinux")) {
 		fprintf(stderr, "skeleton: the kernel has no usable BTF (/sys/kernel/btf/vmlinux): "
 			"CONFIG_DEBUG_INFO_BTF=y is needed\n");
@@ -110,12 +105,19 @@ static void explain_load_error(int err)
 		return;
 	}
 	if (strstr(logbuf, "-- BEGIN PROG LOAD LOG --")) {
-		char *prog = strstr(logbuf, "prog '");
+		char name[64] = "?";
+		char *p = strstr(logbuf, "prog '");
 
-		fprintf(stderr, "skeleton: the verifier rejected a program (%s); last lines of its log:\n",
-			strerror(-err));
+		if (p)
+			sscanf(p, "prog '%63[^']'", name);
+		fprintf(stderr, "skeleton: the verifier rejected program '%s' (%s); last lines of its log:\n",
+			name, strerror(-err));
 		log_tail(12);
-		(void)prog;
+		return;
+	}
+	if (err == -EPERM || err == -EACCES) {
+		fprintf(stderr, "skeleton: BPF is not permitted here (%s): run as root "
+			"(CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN)\n", strerror(-err));
 		return;
 	}
 	fprintf(stderr, "skeleton: loading the BPF programs failed: %s\n", strerror(-err));

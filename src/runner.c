@@ -105,6 +105,8 @@ static void *kernel_worker(void *arg)
 void run_assign_roles(const struct run_cfg *cfg, struct worker *w)
 {
 	int n = cfg->threads + cfg->kworkers, i;
+	/* The SPSC consumer sits in the other world when there is one. */
+	int consumer = cfg->threads >= 1 && cfg->kworkers >= 1 ? cfg->threads : 1;
 
 	for (i = 0; i < n; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
@@ -118,7 +120,7 @@ void run_assign_roles(const struct run_cfg *cfg, struct worker *w)
 			if (i == 0) {
 				w[i].mix.insert = 100;
 				w[i].role = "producer";
-			} else if (i == 1) {
+			} else if (i == consumer) {
 				w[i].mix.pop = 100;
 				w[i].role = "consumer";
 			} else {

@@ -18,18 +18,22 @@ failed_names=()
 
 # Run one TAP-speaking command; count its "ok" / "not ok" lines.
 run_tap() {
-	local name=$1 log=$LOGS/$1.log rc n_ok n_bad n_skip start secs
+	local name=$1 log=$LOGS/${1//\//_}.log rc n_ok n_bad n_skip start secs
 	shift
 	start=$(date +%s)
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "${TEST_TIMEOUT:-600}" "$@" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
-	n_ok=$(grep -cE '^ok [0-9]* ?-? ?' "$log" | head -1)
+	n_ok=$(grep -cE '^ok ' "$log")
 	n_skip=$(grep -cE '^ok .*# (SKIP|skip)' "$log")
 	n_bad=$(grep -cE '^not ok' "$log")
 	n_ok=$((n_ok - n_skip))
 	grep -E '^(not )?ok' "$log" | sed "s|^|  $name: |"
-	if [ "$rc" -ne 0 ] && [ "$n_bad" -eq 0 ]; then
+	if [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ] && [ "$n_skip" -eq 0 ]; then
+		echo "  $name: not ok - no test case ran (status $rc, see $log)"
+		tail -5 "$log" | sed 's/^/      /'
+		n_bad=1
+	elif [ "$rc" -ne 0 ] && [ "$n_bad" -eq 0 ]; then
 		# Crashed, timed out or failed outside any case.
 		echo "  $name: not ok - exited with status $rc (see $log)"
 		tail -5 "$log" | sed 's/^/      /'
