@@ -56,7 +56,7 @@ int ds_init(struct skel_init_args *a)
 		a->rc = DS_ERROR_NOMEM;
 		return 0;
 	}
-	arena_reserve_topup(SKEL_RESERVE_TARGET);
+	/* The structure first, so a small arena still gets one. */
 	if (!ds_head) {
 		head = ds_create(ds_kind);
 		if (!head) {
@@ -65,6 +65,7 @@ int ds_init(struct skel_init_args *a)
 		}
 		ds_head = head;
 	}
+	arena_reserve_topup(SKEL_RESERVE_TARGET);
 	a->rc = DS_SUCCESS;
 	return 0;
 }

@@ -192,8 +192,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.monitor = true;
 		break;
 	case OPT_ARENA_PAGES:
-		if (parse_u64(arg, 16, 1U << 20, &v))
-			argp_error(state, "--arena-pages wants 16 to %u, not '%s'", 1U << 20, arg);
+		if (parse_u64(arg, 4, 1U << 20, &v))
+			argp_error(state, "--arena-pages wants 4 to %u, not '%s'", 1U << 20, arg);
 		env.arena_pages = v;
 		break;
 	case 'h':

@@ -32,6 +32,16 @@ check_out "same seed, same key stream" 'Elements in list: ' $SKEL -t 1 -o 3000 -
 a=$(last_out | grep 'Elements in list')
 check_out "same seed again" "$a" $SKEL -t 1 -o 3000 --seed 7 --hooks off
 
+# --- exhaustion: a small arena gives NOMEM, loses nothing, keeps working
+check_out "small arena: NOMEM counted as errors" 'out of memory=[1-9]' \
+	$SKEL --arena-pages 32 -t 2 -K -o 20000 -k 1000000 -w insert -v
+last_out >"$tmp/small.out"
+check_out "small arena: nothing stored is lost" 'Verification: PASS' cat "$tmp/small.out"
+check_out "small arena, mixed: deletes make room again" 'Verification: PASS' \
+	$SKEL --arena-pages 32 -t 2 -K -o 20000 -k 4000 -v
+check_out "arena too small for the structure: one clear line" 'creating the structure failed' \
+	bash -c "$SKEL --arena-pages 4 -t 1 -o 10; test \$? -eq 1"
+
 # --- hooks: fall back by itself where LSM programs are refused
 if $SKEL -t 1 -o 10 --hooks lsm >/dev/null 2>&1; then
 	check_out "auto picks LSM where it loads" 'hooks: lsm' $SKEL -t 1 -o 10
