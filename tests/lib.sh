@@ -56,9 +56,23 @@ need_root() {
 	fi
 }
 
-# No program of ours may stay attached after the driver exits.
+# No program of ours may outlive its driver: every such program still loaded
+# must be held by a live process (another driver running meanwhile).
+_orphan_progs() {
+	local ids held id
+	ids=$(bpftool prog show 2>/dev/null |
+		awk '/name (ds_|lsm_|tp_openat|tp_process_exit|arena_|skel_)/ { sub(":", "", $1); print $1 }')
+	[ -z "$ids" ] && return 1
+	held=$(cat /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '/^prog_id:/ { print $2 }' | sort -u)
+	for id in $ids; do
+		echo "$held" | grep -qx "$id" || { echo "program $id left behind"; return 0; }
+	done
+	return 1
+}
 no_leftover_progs() {
-	! bpftool prog show 2>/dev/null | grep -qE 'name (ds_|lsm_|tp_openat|tp_process_exit|arena_)'
+	_orphan_progs || return 0
+	sleep 1		# a program of a driver that just exited may take a moment
+	! _orphan_progs
 }
 
 done_testing() {
