@@ -30,7 +30,7 @@ HEADERS := $(wildcard include/*.h) include/ds_registry.def $(OUTPUT)/ds_registry
 BPF_APPS := skeleton
 APPS := skeleton
 
-.SECONDARY:
+.SECONDARY: $(OUTPUT)/skeleton.bpf.o $(OUTPUT)/probe.bpf.o
 .PHONY: all deps clean test test-quick test-stress test-verify bench run check-env
 all: deps $(APPS)
 
@@ -58,7 +58,8 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-SKELETON_OBJS := $(OUTPUT)/skeleton.o $(OUTPUT)/driver_kern.o $(OUTPUT)/runner.o $(OUTPUT)/report.o
+SKELETON_OBJS := $(OUTPUT)/skeleton.o $(OUTPUT)/driver_kern.o $(OUTPUT)/runner.o $(OUTPUT)/report.o \
+	$(OUTPUT)/history.o $(OUTPUT)/lincheck.o
 
 $(OUTPUT)/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) $(OUTPUT)/skeleton.skel.h $(OUTPUT)/probe.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)

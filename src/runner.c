@@ -53,10 +53,27 @@ static void *user_worker(void *arg)
 	t0 = now_s();
 	deadline = t0 + c->duration;
 	for (i = 0; i < w->ops && !run_stop; i++) {
+		__u64 call = 0;
+
 		memset(&r, 0, sizeof(r));
 		wl_pick(&rng, c->key_range, &w->mix, &r);
+		if (w->hist)
+			call = arena_now_ns();
 		rc = ds_dispatch(c->kind, w->head, &r);
 		skel_count(&w->counts, r.op, rc);
+		if (w->hist && w->hist_len < w->hist_cap) {
+			struct lin_op *h = &w->hist[w->hist_len++];
+
+			h->ret_ns = arena_now_ns();
+			h->call_ns = call;
+			h->ctx = LIN_CTX_USER(w->id);
+			h->op = r.op;
+			h->key = r.key;
+			h->value = r.value;
+			h->rc = rc;
+			h->out_key = r.out_key;
+			h->out_value = r.out_value;
+		}
 		if ((i & 1023) == 1023) {
 			__atomic_store_n(&w->done, i + 1, __ATOMIC_RELAXED);
 			if (now_s() >= deadline)
@@ -81,6 +98,9 @@ static void *kernel_worker(void *arg)
 	a.rng = c->seed * 0x9e3779b97f4a7c15ULL + 0x10000ULL + (__u64)w->id;
 	a.key_range = c->key_range;
 	a.mix = w->mix;
+	a.hist = (__u64)(unsigned long)w->hist;
+	a.hist_cap = w->hist_cap;
+	a.ctx_id = LIN_CTX_KERNEL(w->id);
 	gate_wait();
 	t0 = now_s();
 	deadline = t0 + c->duration;
@@ -98,6 +118,7 @@ static void *kernel_worker(void *arg)
 			continue;
 	}
 	memcpy(&w->counts, &a.counts, sizeof(w->counts));
+	w->hist_len = a.hist_len;
 	w->secs = now_s() - t0;
 	return NULL;
 }

@@ -37,6 +37,9 @@ struct worker {
 	__u64 ops;			/* operations this worker runs */
 	struct skel_mix mix;		/* its operation mix (its role) */
 	const char *role;
+	struct lin_op *hist;		/* history buffer (--history), or NULL */
+	__u64 hist_cap;
+	__u64 hist_len;
 	struct skel_counts counts;
 } __attribute__((aligned(64)));
 

@@ -24,6 +24,10 @@ const volatile __u32 tp_may_alloc = 0;	/* kernel lets tracepoints take pages */
 const volatile __u32 own_tgid = 0;	/* the driver's own events are skipped */
 
 void __arena *ds_head;
+/* History recording (--history): set by userspace before hooks run. */
+struct lin_op __arena *hook_hist;		/* SKEL_HOOK_HIST_CAP per CPU slot */
+__u64 __arena *hook_hist_len;			/* one counter per CPU slot */
+__u32 hook_hist_slots;
 __u32 hooks_on;			/* hooks act only while set */
 __u32 hook_exit_delete = 1;	/* the exit hook deletes the pid's element */
 
@@ -108,10 +112,15 @@ int ds_batch(struct skel_batch_args *a)
 	mix.delete = a->mix.delete;
 	mix.pop = a->mix.pop;
 	mix.range = a->mix.range;
+	struct lin_op __arena *hist = (struct lin_op __arena *)a->hist;
+	__u64 hist_len = a->hist_len, hist_cap = a->hist_cap, ctx_id = a->ctx_id, t0 = 0;
+
 	arena_reserve_topup(SKEL_RESERVE_TARGET);
 	for (i = ARENA_ZERO; i < nops && can_loop; i++) {
 		if (!retry)
 			wl_pick(&rng, key_range, &mix, &r);
+		if (hist)
+			t0 = bpf_ktime_get_ns();
 		rc = skel_dispatch(head, &r);
 		/* Sleepable: out of objects is fixed here, then the same
 		 * operation runs again. */
@@ -123,7 +132,22 @@ int ds_batch(struct skel_batch_args *a)
 		}
 		retry = 0;
 		skel_count(&c, r.op, rc);
+		if (hist && hist_len < hist_cap) {
+			struct lin_op __arena *rec = hist + hist_len;
+
+			rec->ret_ns = bpf_ktime_get_ns();
+			rec->call_ns = t0;
+			rec->ctx = ctx_id;
+			rec->op = r.op;
+			rec->key = r.key;
+			rec->value = r.value;
+			rec->rc = rc;
+			rec->out_key = r.out_key;
+			rec->out_value = r.out_value;
+			hist_len++;
+		}
 	}
+	a->hist_len = hist_len;
 	for (k = 0; k < DS_OP_MAX; k++) {
 		a->counts.calls[k] += c.calls[k];
 		a->counts.ok[k] += c.ok[k];
@@ -169,9 +193,13 @@ int arena_refill(void *ctx)
 
 static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 {
+	struct lin_op __arena *hist = hook_hist, *rec;
+	__u64 __arena *lens = hook_hist_len;
 	struct ds_req r = {};
 	struct skel_counts *c;
 	void __arena *head = ds_head;
+	__u64 t0 = 0, idx;
+	__u32 cpu = 0;
 	int rc;
 
 	if (!hooks_on || !head)
@@ -179,7 +207,27 @@ static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 	r.op = op;
 	r.key = key;
 	r.value = value;
+	if (hist)
+		t0 = bpf_ktime_get_ns();
 	rc = skel_dispatch(head, &r);
+	if (hist && lens) {
+		cpu = bpf_get_smp_processor_id();
+		if (cpu < hook_hist_slots) {
+			idx = arena_atomic_fetch_add(&lens[cpu], 1);
+			if (idx < SKEL_HOOK_HIST_CAP) {
+				rec = hist + (__u64)cpu * SKEL_HOOK_HIST_CAP + idx;
+				rec->ret_ns = bpf_ktime_get_ns();
+				rec->call_ns = t0;
+				rec->ctx = LIN_CTX_HOOK(cpu);
+				rec->op = op;
+				rec->key = key;
+				rec->value = value;
+				rec->rc = rc;
+				rec->out_key = r.out_key;
+				rec->out_value = r.out_value;
+			}
+		}
+	}
 	c = bpf_map_lookup_elem(&hook_counts, &src);
 	if (c)
 		skel_count(c, op, rc);

@@ -16,6 +16,7 @@
 
 #include "skeleton.skel.h"
 #include "report.h"
+#include "history.h"
 
 ARENA_ALLOC_DEFINE_GLOBALS;
 
@@ -35,6 +36,7 @@ static struct env {
 	__u64 arena_pages;
 	const char *json;
 	int json_fd;
+	const char *history;
 } env = {
 	.run = { .threads = 4, .ops = 1000, .key_range = 10000, .duration = 10,
 		 .batch = 1000, .seed = 1 },
@@ -57,11 +59,13 @@ static const char doc[] =
 "  skeleton -K -t 2 -o 100000 -v    # plus kernel workers, then verify\n"
 "  skeleton -D help                 # the structures there are\n"
 "  skeleton -m -d 5                 # print what kernel hooks produce for 5 s\n"
-"  skeleton --json out.json -s      # also write the results as JSON\n";
+"  skeleton --json out.json -s      # also write the results as JSON\n"
+"  skeleton -D list -K -t 2 -o 2000 -k 16 -v --history h.log\n"
+"                                   # record, then check linearizability\n";
 
 enum {
 	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
-	OPT_NO_STATS,
+	OPT_NO_STATS, OPT_HISTORY,
 };
 
 static const struct argp_option opts[] = {
@@ -82,6 +86,8 @@ static const struct argp_option opts[] = {
 	{ "hooks", OPT_HOOKS, "MODE", 0, "Kernel hooks: auto (default), lsm, tp or off", 0 },
 	{ "monitor", 'm', NULL, 0, "Print elements kernel hooks produce until -d or Ctrl-C", 0 },
 	{ "arena-pages", OPT_ARENA_PAGES, "N", 0, "Arena size in pages (default 262144)", 0 },
+	{ "history", 'L', "FILE", 0, "Record every operation of every context to FILE; "
+	  "with -v also check the history for linearizability", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
 	{},
 };
@@ -191,6 +197,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'm':
 		env.monitor = true;
 		break;
+	case 'L': {
+		int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0)
+			argp_error(state, "--history: cannot write '%s': %s", arg, strerror(errno));
+		close(fd);
+		env.history = arg;
+		break;
+	}
 	case OPT_ARENA_PAGES:
 		if (parse_u64(arg, 4, 1U << 20, &v))
 			argp_error(state, "--arena-pages wants 4 to %u, not '%s'", 1U << 20, arg);
@@ -502,6 +517,11 @@ int main(int argc, char **argv)
 		}
 		res.w = w;
 		run_assign_roles(&env.run, w);
+		if (env.history && history_prepare(&k, &env.run, w)) {
+			fprintf(stderr, "skeleton: no memory for the history buffers "
+				"(fewer -o, or a larger --arena-pages)\n");
+			goto out;
+		}
 		if (env.run.caps & (DS_CAP_SPSC | DS_CAP_OWNER))
 		{
 			int n = env.run.threads + env.run.kworkers, i;
@@ -548,6 +568,13 @@ int main(int argc, char **argv)
 	}
 	kern_hook_counts(&k, res.hooks_c);
 	ret = 0;
+	if (env.history && w) {
+		double cost;
+
+		err = history_finish(&k, &env.run, w, env.history, env.verify, &cost);
+		if (err < 0 || (env.verify && err))
+			ret = 1;
+	}
 	if (env.verify) {
 		res.verified = verify_all(&k, &res, head);
 		if (!res.verified)
@@ -574,6 +601,8 @@ out:
 		kern_destroy(&k);
 	if (env.json_fd >= 0)
 		close(env.json_fd);
+	for (int i = 0; w && i < env.run.threads; i++)
+		free(w[i].hist);
 	free(w);
 	return ret;
 }

@@ -8,6 +8,7 @@
 #define __SKELETON_H
 
 #include "ds_registry.h"
+#include "lincheck.h"
 
 _Static_assert(DS_OP_MAX <= 8 && DS_NR_ERRORS <= 8, "counter arrays hold 8");
 
@@ -60,9 +61,15 @@ struct skel_batch_args {
 	__u32 key_range;
 	struct skel_mix mix;
 	__u32 done;			/* out: ops performed */
-	__u32 pad;
+	__u32 hist_cap;			/* history records hist can take */
+	__u64 hist;			/* arena address of struct lin_op[], or 0 */
+	__u64 hist_len;			/* in/out: records written */
+	__u64 ctx_id;			/* LIN_CTX_KERNEL(worker) */
 	struct skel_counts counts;	/* out: added to */
 };
+
+/* Hook history: one buffer of hook_hist_cap records per CPU slot. */
+#define SKEL_HOOK_HIST_CAP	4096
 
 /* SEC("syscall") ds_verify */
 struct skel_verify_args {
