@@ -165,8 +165,17 @@ static __always_inline int ds_list_take(struct ds_list_head __arena *h, int idx,
 	next = arena_atomic_load_acquire(&curr->next);
 	if (next & DS_LIST_MARK)
 		return 0;
+#ifdef DS_LIST_BROKEN_TAKE
+	/* Tests only: a deliberately broken delete that marks with a plain
+	 * store after a pause, so two deleters can both win one node.  The
+	 * linearizability checker must catch it. */
+	for (int spin = 0; spin < 2000; spin++)
+		arena_barrier();
+	arena_atomic_store(&curr->next, next | DS_LIST_MARK);
+#else
 	if (arena_atomic_cmpxchg(&curr->next, next, next | DS_LIST_MARK) != next)
 		return 0;
+#endif
 	if (arena_atomic_cmpxchg(prev, (__u64)curr, next) == (__u64)curr)
 		arena_ebr_retire(&h->ebr, idx, curr);
 	else

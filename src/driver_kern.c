@@ -94,7 +94,8 @@ static void set_hook_autoload(struct skeleton_bpf *s, enum hooks_mode m)
 /* Explain a load failure in one line (plus the verifier's last words). */
 static void explain_load_error(int err)
 {
-	if (strstr(logbuf, "BTF") && strstr(logbuf, "vmlinux")) {
+	if (strstr(logbuf, "failed to find valid kernel BTF") ||
+	    strstr(logbuf, "kernel BTF is missing")) {
 		fprintf(stderr, "skeleton: the kernel has no usable BTF (/sys/kernel/btf/vmlinux): "
 			"CONFIG_DEBUG_INFO_BTF=y is needed\n");
 		return;

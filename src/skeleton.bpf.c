@@ -60,7 +60,9 @@ int ds_init(struct skel_init_args *a)
 		a->rc = DS_ERROR_NOMEM;
 		return 0;
 	}
-	/* The structure first, so a small arena still gets one. */
+	/* The structure first (with a page for its first objects, e.g. a
+	 * queue's dummy node), so a small arena still gets one. */
+	arena_reserve_topup(1);
 	if (!ds_head) {
 		head = ds_create(ds_kind);
 		if (!head) {

@@ -32,7 +32,19 @@ $(TEST_OUT)/%.tsan: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(TSAN_FLAGS) $< -o $@ $(UNIT_LIBS)
 
-test-build: all $(TEST_BINS)
+# The driver with a deliberately broken list delete (userspace side only):
+# the history checker must reject what it does.
+BROKEN_SRCS := src/skeleton.c src/driver_kern.c src/runner.c src/report.c src/history.c \
+	src/lincheck.c
+$(TEST_OUT)/skeleton-broken: $(BROKEN_SRCS) $(UNIT_DEPS) $(OUTPUT)/skeleton.skel.h \
+		$(OUTPUT)/probe.skel.h | $(TEST_OUT)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DDS_LIST_BROKEN_TAKE $(BROKEN_SRCS) $(LDLIBS) -o $@
+
+TEST_BINS += $(TEST_OUT)/skeleton-broken
+LINCHECK_BIN := $(OUTPUT)/lincheck
+
+test-build: all $(TEST_BINS) $(LINCHECK_BIN)
 
 test: test-build
 	$(Q)TEST_MODE=quick ./tests/run.sh
