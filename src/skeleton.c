@@ -256,7 +256,7 @@ static struct skel_mix workload_mix(int wl, const struct ds_metadata *md)
 		break;
 	case WL_SEARCH:
 		if (!keyed)
-			m.pop = 0, m.insert = 50, m.delete = 50;
+			m.insert = 50, m.pop = 50;
 		break;
 	case WL_DELETE:
 		m.delete = 100;
@@ -270,8 +270,10 @@ static struct skel_mix workload_mix(int wl, const struct ds_metadata *md)
 		/* The guide's mix: 50% insert, 30% search, 20% delete. */
 		m.insert = 50;
 		m.delete = 20;
+		/* Queues and stacks: removals are pops, which return the
+		 * element, so a recorded history can be checked. */
 		if (!keyed)
-			m.delete = 30, m.pop = 20;
+			m.delete = 0, m.pop = 50;
 	}
 	if (!keyed && wl == WL_RANGE)
 		m.range = 0;

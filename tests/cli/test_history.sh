@@ -31,8 +31,8 @@ done
 # A list whose delete marks without CAS: two deleters can both succeed.
 broken() {
 	local i
-	for i in 1 2 3 4 5; do
-		if ! $BROKEN -D list -t 2 -o 20000 -k 4 --hooks off -v --history "$tmp/b.log" \
+	for i in 1 2 3 4 5 6 7 8; do
+		if ! $BROKEN -D list -t 2 -o 50000 -k 4 --hooks off -v --history "$tmp/b.log" \
 			--no-stats >"$tmp/b.out" 2>&1; then
 			cat "$tmp/b.out"
 			return 0
