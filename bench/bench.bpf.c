@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench.bpf.c - kernel side of `make bench`: one SEC("syscall") loop per
+ * contender, all drawing the same key stream (bench.h), timed inside the
+ * kernel with bpf_ktime_get_ns() around the loop.
+ *
+ *   arena_run   the arena structure selected by ds_kind (hash, msqueue,
+ *               mpmc, stack), every operation through bench_dispatch()
+ *   hmap_run    BPF_MAP_TYPE_HASH  (key u64 -> value u64, preallocated)
+ *   bq_run      BPF_MAP_TYPE_QUEUE (push+pop pairs)
+ *   bs_run      BPF_MAP_TYPE_STACK (push+pop pairs)
+ *   ds_init, arena_pages  allocator set-up and pages for userspace
+ */
+#include "bpf_arena_common.h"
+#include "ds_registry.h"
+#include "bench.h"
+
+const volatile int ds_kind = 0;
+
+void __arena *ds_head;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);	/* set to the key range before load */
+	__type(key, __u64);
+	__type(value, __u64);
+} hmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 4096);
+	__type(value, __u64);
+} bq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK);
+	__uint(max_entries, 4096);
+	__type(value, __u64);
+} bs SEC(".maps");
+
+#define BENCH_RESERVE 64
+#define BENCH_OP_UPDATE 100	/* private op: ds_hash_update() */
+
+/* Checked once by the verifier, with ds_kind fixed. */
+__noinline int bench_dispatch(void __arena *head __arg_arena, struct ds_req *r)
+{
+	arena_bind();
+	if (!head || !r)
+		return DS_ERROR_INVALID;
+	if (r->op == BENCH_OP_UPDATE) {
+		if (ds_kind == DS_KIND_hash)
+			return ds_hash_update(head, r->key, r->value);
+		return DS_ERROR_INVALID;
+	}
+	return ds_dispatch(ds_kind, head, r);
+}
+
+SEC("syscall")
+int ds_init(struct bench_init_args *a)
+{
+	void __arena *head;
+
+	if (arena_setup(a->max_pages, 16)) {
+		a->rc = DS_ERROR_NOMEM;
+		return 0;
+	}
+	/* Pages first: some inits take objects (a dummy node). */
+	arena_reserve_topup(BENCH_RESERVE);
+	if (!ds_head) {
+		head = ds_create(ds_kind);
+		if (!head) {
+			a->rc = DS_ERROR_NOMEM;
+			return 0;
+		}
+		ds_head = head;
+	}
+	arena_reserve_topup(BENCH_RESERVE);
+	a->rc = DS_SUCCESS;
+	return 0;
+}
+
+SEC("syscall")
+int arena_pages(struct bench_pages_args *a)
+{
+	a->addr = (__u64)arena_alloc_pages(a->npages);
+	return 0;
+}
+
+SEC("syscall")
+int arena_run(struct bench_args *a)
+{
+	void __arena *head = ds_head;
+	struct ds_req r = {};
+	__u64 n = a->n, s = a->seed, i, ok = 0, key, t0, t1;
+	__u32 op;
+	int rc, retry = 0;
+
+	if (!head)
+		return -1;
+	arena_reserve_topup(BENCH_RESERVE);
+	t0 = bpf_ktime_get_ns();
+	for (i = ARENA_ZERO; i < n && can_loop; i++) {
+		if (a->op == BENCH_PAIR) {
+			r.op = DS_OP_INSERT;
+			r.key = i;
+			r.value = i;
+			rc = bench_dispatch(head, &r);
+			if (rc == DS_ERROR_NOMEM && !retry &&
+			    arena_reserve_topup(BENCH_RESERVE) > 0) {
+				retry = 1;
+				i--;
+				continue;
+			}
+			retry = 0;
+			r.op = DS_OP_POP;
+			if (rc == DS_SUCCESS && bench_dispatch(head, &r) == DS_SUCCESS)
+				ok++;
+			continue;
+		}
+		if (!retry) {
+			bench_pick(a, &s, i, &op, &key);
+			r.key = key;
+			r.value = key * 2 + 1;
+			r.op = op == BENCH_LOOKUP ? DS_OP_SEARCH :
+			       op == BENCH_UPDATE ? BENCH_OP_UPDATE :
+			       op == BENCH_DELETE ? DS_OP_DELETE : DS_OP_INSERT;
+		}
+		rc = bench_dispatch(head, &r);
+		/* Sleepable: refill the page reserve, then the same op again. */
+		if (rc == DS_ERROR_NOMEM && !retry &&
+		    arena_reserve_topup(BENCH_RESERVE) > 0) {
+			retry = 1;
+			i--;
+			continue;
+		}
+		retry = 0;
+		if (rc == DS_SUCCESS)
+			ok++;
+	}
+	t1 = bpf_ktime_get_ns();
+	a->ns = t1 - t0;
+	a->done = i;
+	a->ok = ok;
+	a->seed = s;
+	return 0;
+}
+
+SEC("syscall")
+int hmap_run(struct bench_args *a)
+{
+	__u64 n = a->n, s = a->seed, i, ok = 0, key, val, t0, t1, *v;
+	__u32 op;
+
+	t0 = bpf_ktime_get_ns();
+	for (i = ARENA_ZERO; i < n && can_loop; i++) {
+		bench_pick(a, &s, i, &op, &key);
+		val = key * 2 + 1;
+		switch (op) {
+		case BENCH_LOOKUP:
+			v = bpf_map_lookup_elem(&hmap, &key);
+			if (v) {
+				val = *v;
+				ok++;
+			}
+			break;
+		case BENCH_UPDATE:
+			/* The arena update changes an existing key's value. */
+			if (!bpf_map_update_elem(&hmap, &key, &val, BPF_EXIST))
+				ok++;
+			break;
+		case BENCH_DELETE:
+			if (!bpf_map_delete_elem(&hmap, &key))
+				ok++;
+			break;
+		default:	/* insert: the arena insert never replaces */
+			if (!bpf_map_update_elem(&hmap, &key, &val, BPF_NOEXIST))
+				ok++;
+		}
+	}
+	t1 = bpf_ktime_get_ns();
+	a->ns = t1 - t0;
+	a->done = i;
+	a->ok = ok;
+	a->seed = s;
+	return 0;
+}
+
+static __always_inline int pair_run(struct bench_args *a, void *map)
+{
+	__u64 n = a->n, i, ok = 0, val, t0, t1;
+
+	t0 = bpf_ktime_get_ns();
+	for (i = ARENA_ZERO; i < n && can_loop; i++) {
+		val = i;
+		if (bpf_map_push_elem(map, &val, 0))
+			continue;
+		if (!bpf_map_pop_elem(map, &val))
+			ok++;
+	}
+	t1 = bpf_ktime_get_ns();
+	a->ns = t1 - t0;
+	a->done = i;
+	a->ok = ok;
+	return 0;
+}
+
+SEC("syscall")
+int bq_run(struct bench_args *a)
+{
+	return pair_run(a, &bq);
+}
+
+SEC("syscall")
+int bs_run(struct bench_args *a)
+{
+	return pair_run(a, &bs);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench.c - the measuring half of `make bench` (issue 7).
+ *
+ *   bench kern    kernel side (SEC("syscall") loops: arena structures vs
+ *                 BPF hash/queue/stack maps) and userspace on the kernel
+ *                 arena (direct access vs bpf_map_*_elem system calls)
+ *   bench sa      the same ds_* code on a standalone arena (anonymous
+ *                 memory at the same address: the "malloc'd memory" case)
+ *   bench peers   Concurrency Kit and liburcu on the same key stream
+ *
+ * Every figure: one warm-up run, then three runs; the median is printed
+ * as "R <section> <workload> <keys> <threads> <contender> <ops/s> <r1> <r2> <r3>".
+ * A run lasts BENCH_RUN_MS per thread; each thread's rate is its operations
+ * over its own busy time, and the figure is the sum over threads.
+ * BENCH_QUICK=1 in the environment shortens the runs.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include <ck_hs.h>
+#include <ck_ring.h>
+#include <ck_fifo.h>
+#include <ck_stack.h>
+#include <ck_spinlock.h>
+#include <urcu.h>
+#include <urcu/rculfhash.h>
+#include <urcu/wfcqueue.h>
+#include <urcu/lfstack.h>
+
+#include "arena_standalone.h"
+#include "ds_registry.h"
+#include "bench.h"
+#include "bench.skel.h"
+
+ARENA_STANDALONE_DEFINE_GLOBALS;
+
+#define SMALL_KEYS	1024U		/* 32 KiB of nodes: fits L1/L2 */
+#define LARGE_KEYS	262144U		/* 8-16 MiB: far beyond L2 (2 MiB) */
+#define BATCH		4096U
+#define MAX_THREADS	2
+#define MIX_READ	90
+#define MIX_HALF	50
+#define MIX_WRITE	0
+
+static double run_sec = 0.25;
+static int nthreads_max = MAX_THREADS;
+static int fig_no;
+
+/* ------------------------------------------------------------ contenders */
+
+/*
+ * A contender runs batches: batch() does a->n operations of a->op starting
+ * from a->seed and fills ns/done/ok.  Kernel contenders time inside the
+ * kernel; userspace ones time around their loop.
+ */
+struct cont {
+	const char *name;
+	void (*batch)(struct cont *c, int tid, struct bench_args *a);
+	/* userspace keyed contenders: one operation */
+	int (*op)(struct cont *c, __u32 op, __u64 key);
+	/* userspace pair contenders: one push+pop pair, 1 when popped */
+	int (*pair)(struct cont *c, int tid, __u64 i);
+	void (*thread_init)(struct cont *c, int tid);
+	void (*thread_fini)(struct cont *c, int tid);
+	struct bpf_program *prog;
+	int fd;
+	void *priv;
+};
+
+static __u64 now_ns(void)
+{
+	return arena_now_ns();
+}
+
+static void user_batch(struct cont *c, int tid, struct bench_args *a)
+{
+	__u64 s = a->seed, i, ok = 0, key, t0;
+	__u32 op;
+
+	t0 = now_ns();
+	if (a->op == BENCH_PAIR) {
+		for (i = 0; i < a->n; i++)
+			ok += c->pair(c, tid, i);
+	} else {
+		for (i = 0; i < a->n; i++) {
+			bench_pick(a, &s, i, &op, &key);
+			ok += c->op(c, op, key) == 0;
+		}
+	}
+	a->ns = now_ns() - t0;
+	a->done = a->n;
+	a->ok = ok;
+	a->seed = s;
+}
+
+static void kern_batch(struct cont *c, int tid, struct bench_args *a)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = a, .ctx_size_in = sizeof(*a));
+
+	(void)tid;
+	if (bpf_prog_test_run_opts(bpf_program__fd(c->prog), &opts) || opts.retval) {
+		fprintf(stderr, "\nbench: %s: test run failed: %s\n", c->name, strerror(errno));
+		exit(1);
+	}
+}
+
+/* Untimed single-thread fill/delete of perm(first .. first+n-1). */
+static void seq_run(struct cont *c, __u32 op, __u32 range, __u32 first, __u32 n)
+{
+	struct bench_args a = { .op = op, .range = range, .first = first };
+	__u32 done = 0;
+
+	while (done < n) {
+		a.n = n - done < BATCH ? n - done : BATCH;
+		a.first = first + done;
+		c->batch(c, 0, &a);
+		if (!a.done) {
+			fprintf(stderr, "\nbench: %s made no progress\n", c->name);
+			exit(1);
+		}
+		done += a.done;
+	}
+}
+
+/* ---------------------------------------------------------- measurement */
+
+struct thr {
+	pthread_t th;
+	struct cont *c;
+	int tid;
+	struct bench_args proto;
+	double rate;
+	__u64 ops, ok;
+};
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % (n > 0 ? n : 1), &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+	struct bench_args a = t->proto;
+	__u64 ns = 0, ops = 0, ok = 0, limit = (__u64)(run_sec * 1e9);
+
+	pin(t->tid);
+	if (t->c->thread_init)
+		t->c->thread_init(t->c, t->tid);
+	while (ns < limit) {
+		a.n = BATCH;
+		t->c->batch(t->c, t->tid, &a);
+		ns += a.ns;
+		ops += a.done;
+		ok += a.ok;
+	}
+	t->ops = ops;
+	t->ok = ok;
+	if (t->c->thread_fini)
+		t->c->thread_fini(t->c, t->tid);
+	t->rate = ns ? ops * 1e9 / ns : 0;
+	return NULL;
+}
+
+/* Share of successful operations in the last run (a sanity check: a
+ * lookup that misses everything would be fast for the wrong reason). */
+static double last_ok;
+
+static double run_threads(struct cont *c, __u32 op, __u32 range, __u32 pct, int nthr, __u64 seed)
+{
+	__u64 ops = 0, ok = 0;
+	struct thr t[MAX_THREADS];
+	double sum = 0;
+	int i;
+
+	for (i = 0; i < nthr; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].c = c;
+		t[i].tid = i;
+		t[i].proto.op = op;
+		t[i].proto.range = range;
+		t[i].proto.search_pct = pct;
+		t[i].proto.seed = seed * 1000003ULL + i * 7919ULL + 1;
+		pthread_create(&t[i].th, NULL, thr_main, &t[i]);
+	}
+	for (i = 0; i < nthr; i++) {
+		pthread_join(t[i].th, NULL);
+		sum += t[i].rate;
+		ops += t[i].ops;
+		ok += t[i].ok;
+	}
+	last_ok = ops ? (double)ok / ops : 0;
+	return sum;
+}
+
+/* Deletes: single thread, timed in chunks; the table is refilled
+ * (untimed) whenever every key is gone.  Leaves the table full. */
+static double run_deletes(struct cont *c, __u32 range, __u32 *cursor)
+{
+	struct bench_args a = { .op = BENCH_DELETE, .range = range };
+	__u64 ns = 0, ops = 0, okn = 0, limit = (__u64)(run_sec * 1e9);
+
+	while (ns < limit) {
+		if (*cursor >= range) {
+			seq_run(c, BENCH_FILL, range, 0, range);
+			*cursor = 0;
+		}
+		a.first = *cursor;
+		a.n = range - *cursor < BATCH ? range - *cursor : BATCH;
+		c->batch(c, 0, &a);
+		ns += a.ns;
+		ops += a.done;
+		okn += a.ok;
+		*cursor += a.done;
+	}
+	if (*cursor)
+		seq_run(c, BENCH_FILL, range, 0, *cursor);
+	*cursor = 0;
+	last_ok = ops ? (double)okn / ops : 0;
+	return ns ? ops * 1e9 / ns : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const char *op_name(__u32 op, __u32 pct)
+{
+	switch (op) {
+	case BENCH_LOOKUP: return "lookup";
+	case BENCH_UPDATE: return "update";
+	case BENCH_DELETE: return "delete";
+	case BENCH_PAIR: return "push+pop";
+	default:
+		return pct == MIX_READ ? "read-mostly" : pct == MIX_HALF ? "balanced" : "write-only";
+	}
+}
+
+/* One figure: warm-up + 3 runs, median printed. */
+static void figure(const char *section, struct cont *c, __u32 op, __u32 range, __u32 pct,
+		   int nthr)
+{
+	double r[4], m[3];
+	__u32 cursor = 0;
+	int i;
+
+	if (nthr > nthreads_max)
+		return;
+	fig_no++;
+	fprintf(stderr, "\rbench: [%3d] %-6s %-22s %-11s keys=%-6u threads=%d   ", fig_no,
+		section, c->name, op_name(op, pct), range, nthr);
+	for (i = 0; i < 4; i++) {
+		if (op == BENCH_DELETE)
+			r[i] = run_deletes(c, range, &cursor);
+		else
+			r[i] = run_threads(c, op, range, pct, nthr, i + 1);
+	}
+	memcpy(m, r + 1, sizeof(m));
+	qsort(m, 3, sizeof(double), cmp_double);
+	printf("R %s %s %u %d %s %.0f %.0f %.0f %.0f %.3f\n", section, op_name(op, pct), range,
+	       nthr, c->name, m[1], r[1], r[2], r[3], last_ok);
+	fflush(stdout);
+}
+
+/* The keyed workloads, on a table filled with all @range keys.  Leaves
+ * half the keys (the mixes' steady state). */
+static void keyed_suite(const char *section, struct cont **cs, int ncs, __u32 range,
+			int do_delete)
+{
+	static const __u32 mixes[] = { MIX_READ, MIX_HALF, MIX_WRITE };
+	int i, m, t;
+
+	for (i = 0; i < ncs; i++)
+		figure(section, cs[i], BENCH_LOOKUP, range, 0, 1);
+	/* Update (value of an existing key) and delete of every key: the
+	 * kernel contenders only; the library peers get the mixes. */
+	if (do_delete) {
+		for (i = 0; i < ncs; i++)
+			figure(section, cs[i], BENCH_UPDATE, range, 0, 1);
+		for (i = 0; i < ncs; i++)
+			figure(section, cs[i], BENCH_DELETE, range, 0, 1);
+	}
+	for (i = 0; i < ncs; i++)
+		seq_run(cs[i], BENCH_DELETE, range, range / 2, range - range / 2);
+	for (m = 0; m < 3; m++)
+		for (t = 1; t <= MAX_THREADS; t++)
+			for (i = 0; i < ncs; i++)
+				figure(section, cs[i], BENCH_MIX, range, mixes[m], t);
+}
+
+static void pair_suite(const char *section, struct cont **cs, int ncs)
+{
+	int i, t;
+
+	for (t = 1; t <= MAX_THREADS; t++)
+		for (i = 0; i < ncs; i++)
+			figure(section, cs[i], BENCH_PAIR, 1024, 0, t);
+}
+
+/* ------------------------------------------------- ds_* in userspace */
+
+struct ds_ctx {
+	int kind;
+	void *head;
+};
+
+static int ds_user_op(struct cont *c, __u32 op, __u64 key)
+{
+	struct ds_ctx *d = c->priv;
+	struct ds_req r = { .key = key, .value = key * 2 + 1 };
+
+	switch (op) {
+	case BENCH_LOOKUP:
+		r.op = DS_OP_SEARCH;
+		break;
+	case BENCH_UPDATE:
+		return ds_hash_update(d->head, key, key * 2 + 1);
+	case BENCH_DELETE:
+		r.op = DS_OP_DELETE;
+		break;
+	default:
+		r.op = DS_OP_INSERT;
+	}
+	return ds_dispatch(d->kind, d->head, &r);
+}
+
+static int ds_user_pair(struct cont *c, int tid, __u64 i)
+{
+	struct ds_ctx *d = c->priv;
+	struct ds_req r = { .op = DS_OP_INSERT, .key = i, .value = i };
+
+	(void)tid;
+	if (ds_dispatch(d->kind, d->head, &r) != DS_SUCCESS)
+		return 0;
+	r.op = DS_OP_POP;
+	return ds_dispatch(d->kind, d->head, &r) == DS_SUCCESS;
+}
+
+static void ds_thread_init(struct cont *c, int tid)
+{
+	(void)c;
+	arena_set_thread_slot(tid);
+}
+
+static struct cont *ds_user_cont(const char *name, int kind, void *head)
+{
+	struct cont *c = calloc(1, sizeof(*c));
+	struct ds_ctx *d = calloc(1, sizeof(*d));
+
+	d->kind = kind;
+	d->head = head;
+	c->name = name;
+	c->priv = d;
+	c->batch = user_batch;
+	c->thread_init = ds_thread_init;
+	if (kind == DS_KIND_hash)
+		c->op = ds_user_op;
+	else
+		c->pair = ds_user_pair;
+	return c;
+}
+
+/* ------------------------------------------------------- kernel side */
+
+static struct bench_bpf *kern_skel;
+
+static void *kern_pages(__u32 npages)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct bench_pages_args a = { .npages = npages };
+
+	opts.ctx_in = &a;
+	opts.ctx_size_in = sizeof(a);
+	if (bpf_prog_test_run_opts(bpf_program__fd(kern_skel->progs.arena_pages), &opts))
+		return NULL;
+	return (void *)a.addr;
+}
+
+static struct bench_bpf *kern_load(int kind, __u32 hmap_entries)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct bench_init_args a = { .max_pages = ARENA_MAX_PAGES };
+	struct bench_bpf *s;
+
+	s = bench_bpf__open();
+	if (!s) {
+		fprintf(stderr, "bench: cannot open the BPF object\n");
+		exit(1);
+	}
+	s->rodata->ds_kind = kind;
+	bpf_map__set_max_entries(s->maps.hmap, hmap_entries);
+	if (bench_bpf__load(s)) {
+		fprintf(stderr, "bench: loading the BPF object (kind %d) failed\n", kind);
+		exit(1);
+	}
+	opts.ctx_in = &a;
+	opts.ctx_size_in = sizeof(a);
+	if (bpf_prog_test_run_opts(bpf_program__fd(s->progs.ds_init), &opts) || a.rc) {
+		fprintf(stderr, "bench: ds_init failed: %s rc %d\n", strerror(errno), a.rc);
+		exit(1);
+	}
+	kern_skel = s;
+	arena_alloc_st = s->bss->arena_alloc_st;
+	arena_pages_hook = kern_pages;
+	return s;
+}
+
+static void kern_unload(struct bench_bpf *s)
+{
+	arena_pages_hook = NULL;
+	arena_alloc_st = NULL;
+	kern_skel = NULL;
+	bench_bpf__destroy(s);
+}
+
+static struct cont *kern_cont(const char *name, struct bpf_program *prog)
+{
+	struct cont *c = calloc(1, sizeof(*c));
+
+	c->name = name;
+	c->prog = prog;
+	c->batch = kern_batch;
+	return c;
+}
+
+/* bpf_map_*_elem system calls on the BPF hash map. */
+static int sys_op(struct cont *c, __u32 op, __u64 key)
+{
+	__u64 v = key * 2 + 1;
+
+	switch (op) {
+	case BENCH_LOOKUP:
+		return bpf_map_lookup_elem(c->fd, &key, &v);
+	case BENCH_UPDATE:
+		return bpf_map_update_elem(c->fd, &key, &v, BPF_EXIST);
+	case BENCH_DELETE:
+		return bpf_map_delete_elem(c->fd, &key);
+	default:
+		return bpf_map_update_elem(c->fd, &key, &v, BPF_NOEXIST);
+	}
+}
+
+static void mode_kern(void)
+{
+	static const __u32 ranges[] = { SMALL_KEYS, LARGE_KEYS };
+	static const struct { int kind; const char *name; } pairs[] = {
+		{ DS_KIND_msqueue, "arena-msqueue" },
+		{ DS_KIND_mpmc, "arena-mpmc" },
+		{ DS_KIND_stack, "arena-stack" },
+	};
+	struct cont *cs[2], *us[2];
+	struct bench_bpf *s;
+	unsigned int i;
+
+	/* BENCH_LARGE_HASH_ONLY: the run of the build whose hash has as many
+	 * buckets as the large key range (see bench.mk). */
+	int large_only = getenv("BENCH_LARGE_HASH_ONLY") != NULL;
+
+	for (i = large_only ? 1 : 0; i < 2; i++) {
+		s = kern_load(DS_KIND_hash, ranges[i]);
+		cs[0] = kern_cont("arena-hash", s->progs.arena_run);
+		cs[1] = kern_cont("bpf-hash", s->progs.hmap_run);
+		seq_run(cs[0], BENCH_FILL, ranges[i], 0, ranges[i]);
+		seq_run(cs[1], BENCH_FILL, ranges[i], 0, ranges[i]);
+		/* userspace on the same arena and map, while they are full */
+		us[0] = ds_user_cont("user-arena-hash", DS_KIND_hash, s->bss->ds_head);
+		us[1] = calloc(1, sizeof(*us[1]));
+		us[1]->name = "user-syscall-hash";
+		us[1]->batch = user_batch;
+		us[1]->op = sys_op;
+		us[1]->fd = bpf_map__fd(s->maps.hmap);
+		figure("user", us[0], BENCH_LOOKUP, ranges[i], 0, 1);
+		figure("user", us[1], BENCH_LOOKUP, ranges[i], 0, 1);
+		figure("user", us[0], BENCH_UPDATE, ranges[i], 0, 1);
+		figure("user", us[1], BENCH_UPDATE, ranges[i], 0, 1);
+		keyed_suite("kernel", cs, 2, ranges[i], 1);
+		/* the user-side mixes on the now half-full arena table */
+		figure("user", us[0], BENCH_MIX, ranges[i], MIX_READ, 1);
+		figure("user", us[0], BENCH_MIX, ranges[i], MIX_READ, 2);
+		figure("user", us[0], BENCH_MIX, ranges[i], MIX_HALF, 1);
+		figure("user", us[0], BENCH_MIX, ranges[i], MIX_HALF, 2);
+		figure("user", us[0], BENCH_MIX, ranges[i], MIX_WRITE, 1);
+		figure("user", us[0], BENCH_MIX, ranges[i], MIX_WRITE, 2);
+		kern_unload(s);
+	}
+	for (i = 0; !large_only && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		s = kern_load(pairs[i].kind, 1024);
+		cs[0] = kern_cont(pairs[i].name, s->progs.arena_run);
+		pair_suite("kernel", cs, 1);
+		us[0] = ds_user_cont(pairs[i].name + 0, pairs[i].kind, s->bss->ds_head);
+		us[0]->name = pairs[i].kind == DS_KIND_msqueue ? "user-arena-msqueue" :
+			      pairs[i].kind == DS_KIND_mpmc ? "user-arena-mpmc" : "user-arena-stack";
+		pair_suite("user", us, 1);
+		if (i == 0) {
+			cs[0] = kern_cont("bpf-queue", s->progs.bq_run);
+			cs[1] = kern_cont("bpf-stack", s->progs.bs_run);
+			pair_suite("kernel", cs, 2);
+		}
+		kern_unload(s);
+	}
+}
+
+/* ------------------------------------------------- standalone arena */
+
+static void mode_sa(void)
+{
+	static const __u32 ranges[] = { SMALL_KEYS, LARGE_KEYS };
+	static const struct { int kind; const char *name; } pairs[] = {
+		{ DS_KIND_msqueue, "malloc-msqueue" },
+		{ DS_KIND_mpmc, "malloc-mpmc" },
+		{ DS_KIND_stack, "malloc-stack" },
+	};
+	int large_only = getenv("BENCH_LARGE_HASH_ONLY") != NULL;
+	struct cont *c;
+	unsigned int i;
+	void *head;
+
+	for (i = large_only ? 1 : 0; i < 2; i++) {
+		if (arena_standalone_init(1U << 18)) {
+			fprintf(stderr, "bench: cannot map the standalone arena\n");
+			exit(1);
+		}
+		head = ds_create(DS_KIND_hash);
+		c = ds_user_cont("malloc-hash", DS_KIND_hash, head);
+		seq_run(c, BENCH_FILL, ranges[i], 0, ranges[i]);
+		figure("user", c, BENCH_LOOKUP, ranges[i], 0, 1);
+		figure("user", c, BENCH_UPDATE, ranges[i], 0, 1);
+		seq_run(c, BENCH_DELETE, ranges[i], ranges[i] / 2, ranges[i] - ranges[i] / 2);
+		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 1);
+		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 2);
+		figure("user", c, BENCH_MIX, ranges[i], MIX_HALF, 1);
+		figure("user", c, BENCH_MIX, ranges[i], MIX_HALF, 2);
+		figure("user", c, BENCH_MIX, ranges[i], MIX_WRITE, 1);
+		figure("user", c, BENCH_MIX, ranges[i], MIX_WRITE, 2);
+		arena_standalone_fini();
+	}
+	for (i = 0; !large_only && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		if (arena_standalone_init(1U << 16))
+			exit(1);
+		c = ds_user_cont(pairs[i].name, pairs[i].kind, ds_create(pairs[i].kind));
+		pair_suite("user", &c, 1);
+		arena_standalone_fini();
+	}
+}
+
+/* ---------------------------------------------------------------- peers */
+
+/* ck_hs: single writer, many readers (SPMC); writers take a spinlock.
+ * Direct mode: the set stores key+1 itself (no value object). */
+static ck_spinlock_t hs_lock = CK_SPINLOCK_INITIALIZER;
+
+static unsigned long hs_hash(const void *obj, unsigned long seed)
+{
+	return (unsigned long)ds_hash_mix((uintptr_t)obj ^ seed);
+}
+
+static bool hs_cmp(const void *a, const void *b)
+{
+	return a == b;
+}
+
+static void *hs_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void hs_free(void *p, size_t n, bool defer)
+{
+	(void)n;
+	(void)defer;
+	/* Readers may still scan a replaced table: keep it (bounded
+	 * growth during a run); real users defer this through ck_epoch. */
+	(void)p;
+}
+
+static struct ck_malloc hs_alloc = { .malloc = hs_malloc, .free = hs_free };
+
+static int hs_op(struct cont *c, __u32 op, __u64 key)
+{
+	ck_hs_t *hs = c->priv;
+	void *k = (void *)(uintptr_t)(key + 1);
+	unsigned long h = CK_HS_HASH(hs, hs_hash, k);
+	bool ok;
+
+	if (op == BENCH_LOOKUP)
+		return ck_hs_get(hs, h, k) ? 0 : -1;
+	ck_spinlock_lock(&hs_lock);
+	if (op == BENCH_DELETE)
+		ok = ck_hs_remove(hs, h, k) != NULL;
+	else
+		ok = ck_hs_put(hs, h, k);
+	ck_spinlock_unlock(&hs_lock);
+	return ok ? 0 : -1;
+}
+
+/* liburcu rculfhash: key -> value nodes, freed through call_rcu. */
+struct lf_node {
+	__u64 key, value;
+	struct cds_lfht_node node;
+	struct rcu_head rcu;
+};
+
+static int lf_match(struct cds_lfht_node *n, const void *key)
+{
+	return caa_container_of(n, struct lf_node, node)->key == *(const __u64 *)key;
+}
+
+static void lf_free(struct rcu_head *h)
+{
+	free(caa_container_of(h, struct lf_node, rcu));
+}
+
+static int lf_op(struct cont *c, __u32 op, __u64 key)
+{
+	struct cds_lfht *ht = c->priv;
+	unsigned long h = (unsigned long)ds_hash_mix(key);
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+	struct lf_node *ln;
+	int rc = -1;
+
+	rcu_read_lock();
+	switch (op) {
+	case BENCH_LOOKUP:
+		cds_lfht_lookup(ht, h, lf_match, &key, &it);
+		n = cds_lfht_iter_get_node(&it);
+		if (n && caa_container_of(n, struct lf_node, node)->value == key * 2 + 1)
+			rc = 0;
+		break;
+	case BENCH_DELETE:
+		cds_lfht_lookup(ht, h, lf_match, &key, &it);
+		n = cds_lfht_iter_get_node(&it);
+		if (n && !cds_lfht_del(ht, n)) {
+			call_rcu(&caa_container_of(n, struct lf_node, node)->rcu, lf_free);
+			rc = 0;
+		}
+		break;
+	default:
+		ln = malloc(sizeof(*ln));
+		ln->key = key;
+		ln->value = key * 2 + 1;
+		cds_lfht_node_init(&ln->node);
+		n = cds_lfht_add_unique(ht, h, lf_match, &key, &ln->node);
+		if (n != &ln->node)
+			free(ln);
+		else
+			rc = 0;
+	}
+	rcu_read_unlock();
+	return rc;
+}
+
+static void rcu_thr_init(struct cont *c, int tid)
+{
+	(void)c;
+	(void)tid;
+	rcu_register_thread();
+}
+
+static void rcu_thr_fini(struct cont *c, int tid)
+{
+	(void)c;
+	(void)tid;
+	rcu_unregister_thread();
+}
+
+/* Pair peers.  Nodes of the ck structures come from a per-thread pool
+ * (the cheapest allocator they could have); urcu ones use malloc/free
+ * as its documentation does. */
+struct pnode {
+	union {
+		ck_stack_entry_t se;
+		struct cds_wfcq_node wn;
+		struct cds_lfs_node ln;
+		struct ck_fifo_mpmc_entry fe;
+	};
+	struct pnode *pool_next;
+	__u64 v;
+};
+
+static __thread struct pnode *pool;
+
+static struct pnode *pnode_get(void)
+{
+	struct pnode *p = pool;
+
+	if (p) {
+		pool = p->pool_next;
+		return p;
+	}
+	return calloc(1, sizeof(*p));
+}
+
+static void pnode_put(struct pnode *p)
+{
+	p->pool_next = pool;
+	pool = p;
+}
+
+static ck_ring_t ring;
+static ck_ring_buffer_t ring_buf[4096];
+
+static int ring_pair(struct cont *c, int tid, __u64 i)
+{
+	void *v = (void *)(uintptr_t)(i + 1);
+
+	(void)c;
+	(void)tid;
+	if (!ck_ring_enqueue_mpmc(&ring, ring_buf, v))
+		return 0;
+	return ck_ring_dequeue_mpmc(&ring, ring_buf, &v);
+}
+
+static struct ck_fifo_mpmc fifo;
+
+static int fifo_pair(struct cont *c, int tid, __u64 i)
+{
+	struct ck_fifo_mpmc_entry *e = (void *)pnode_get(), *garbage;
+	void *v;
+
+	(void)c;
+	(void)tid;
+	ck_fifo_mpmc_enqueue(&fifo, e, (void *)(uintptr_t)(i + 1));
+	if (!ck_fifo_mpmc_dequeue(&fifo, &v, &garbage))
+		return 0;
+	pnode_put((void *)garbage);
+	return 1;
+}
+
+static struct cds_wfcq_head wq_head;
+static struct cds_wfcq_tail wq_tail;
+
+static int wfcq_pair(struct cont *c, int tid, __u64 i)
+{
+	struct pnode *p = malloc(sizeof(*p));
+	struct cds_wfcq_node *n;
+
+	(void)c;
+	(void)tid;
+	cds_wfcq_node_init(&p->wn);
+	p->v = i;
+	cds_wfcq_enqueue(&wq_head, &wq_tail, &p->wn);
+	n = cds_wfcq_dequeue_blocking(&wq_head, &wq_tail);
+	if (!n)
+		return 0;
+	free(caa_container_of(n, struct pnode, wn));
+	return 1;
+}
+
+static ck_stack_t ckstack = CK_STACK_INITIALIZER;
+
+static int ckstack_pair(struct cont *c, int tid, __u64 i)
+{
+	struct pnode *p = pnode_get();
+	ck_stack_entry_t *e;
+
+	(void)c;
+	(void)tid;
+	p->v = i;
+	ck_stack_push_mpmc(&ckstack, &p->se);
+	e = ck_stack_pop_mpmc(&ckstack);
+	if (!e)
+		return 0;
+	pnode_put((struct pnode *)e);
+	return 1;
+}
+
+static struct cds_lfs_stack lfs;
+
+static int lfs_pair(struct cont *c, int tid, __u64 i)
+{
+	struct pnode *p = malloc(sizeof(*p));
+	struct cds_lfs_node *n;
+
+	(void)c;
+	(void)tid;
+	cds_lfs_node_init(&p->ln);
+	p->v = i;
+	cds_lfs_push(&lfs, &p->ln);
+	n = cds_lfs_pop_blocking(&lfs);
+	if (!n)
+		return 0;
+	free(caa_container_of(n, struct pnode, ln));
+	return 1;
+}
+
+static struct cont *user_cont(const char *name, void *priv,
+			      int (*op)(struct cont *, __u32, __u64),
+			      int (*pair)(struct cont *, int, __u64))
+{
+	struct cont *c = calloc(1, sizeof(*c));
+
+	c->name = name;
+	c->priv = priv;
+	c->batch = user_batch;
+	c->op = op;
+	c->pair = pair;
+	return c;
+}
+
+static void mode_peers(void)
+{
+	static const __u32 ranges[] = { SMALL_KEYS, LARGE_KEYS };
+	struct cont *cs[5];
+	unsigned int i;
+
+	rcu_register_thread();
+	for (i = 0; i < 2; i++) {
+		ck_hs_t *hs = calloc(1, sizeof(*hs));
+
+		if (!ck_hs_init(hs, CK_HS_MODE_SPMC | CK_HS_MODE_DIRECT, hs_hash, hs_cmp,
+				&hs_alloc, ranges[i], 42)) {
+			fprintf(stderr, "bench: ck_hs_init failed\n");
+			exit(1);
+		}
+		cs[0] = user_cont("ck_hs", hs, hs_op, NULL);
+		cs[1] = user_cont("urcu-lfht", cds_lfht_new(ranges[i], ranges[i], 0,
+							    CDS_LFHT_AUTO_RESIZE, NULL),
+				  lf_op, NULL);
+		cs[1]->thread_init = rcu_thr_init;
+		cs[1]->thread_fini = rcu_thr_fini;
+		seq_run(cs[0], BENCH_FILL, ranges[i], 0, ranges[i]);
+		seq_run(cs[1], BENCH_FILL, ranges[i], 0, ranges[i]);
+		keyed_suite("user", cs, 2, ranges[i], 0);
+	}
+	ck_ring_init(&ring, 4096);
+	ck_fifo_mpmc_init(&fifo, calloc(1, sizeof(struct pnode)));
+	cds_wfcq_init(&wq_head, &wq_tail);
+	cds_lfs_init(&lfs);
+	cs[0] = user_cont("ck_ring", NULL, NULL, ring_pair);
+	cs[1] = user_cont("ck_fifo_mpmc", NULL, NULL, fifo_pair);
+	cs[2] = user_cont("urcu-wfcqueue", NULL, NULL, wfcq_pair);
+	cs[3] = user_cont("ck_stack", NULL, NULL, ckstack_pair);
+	cs[4] = user_cont("urcu-lfstack", NULL, NULL, lfs_pair);
+	pair_suite("user", cs, 5);
+	rcu_unregister_thread();
+}
+
+int main(int argc, char **argv)
+{
+	const char *q = getenv("BENCH_QUICK");
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s kern|sa|peers\n", argv[0]);
+		return 2;
+	}
+	if (q && *q && strcmp(q, "0"))
+		run_sec = 0.03;
+	if (n < MAX_THREADS)
+		nthreads_max = n > 0 ? n : 1;
+	if (!getenv("BENCH_VERBOSE"))
+		libbpf_set_print(NULL);
+	if (!strcmp(argv[1], "kern"))
+		mode_kern();
+	else if (!strcmp(argv[1], "sa"))
+		mode_sa();
+	else if (!strcmp(argv[1], "peers"))
+		mode_peers();
+	else
+		return 2;
+	fprintf(stderr, "\n");
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bench.h - what the benchmark's BPF object and its userspace driver share:
+ * the argument block of the SEC("syscall") loops and the key stream.
+ */
+#ifndef __BENCH_H
+#define __BENCH_H
+
+/* Operations of one timed loop. */
+enum bench_op {
+	BENCH_FILL,	/* insert keys perm(0..n-1) (untimed use) */
+	BENCH_LOOKUP,	/* n searches of random keys in [0, range) */
+	BENCH_UPDATE,	/* n value updates of random keys in [0, range) */
+	BENCH_DELETE,	/* delete keys perm(0..n-1) */
+	BENCH_MIX,	/* search_pct% search, the rest insert/delete 50/50 */
+	BENCH_PAIR,	/* n push+pop pairs (queues, stacks) */
+};
+
+struct bench_args {
+	__u32 op;		/* enum bench_op */
+	__u32 range;		/* key range, a power of two */
+	__u64 n;		/* operations (pairs for BENCH_PAIR) */
+	__u64 seed;		/* key stream state, advanced on return */
+	__u32 search_pct;
+	__u32 first;		/* BENCH_FILL/DELETE: first permutation index */
+	__u64 ns;		/* out: time inside the loop */
+	__u64 done;		/* out: operations completed */
+	__u64 ok;		/* out: operations that returned success */
+};
+
+struct bench_pages_args {
+	__u32 npages;
+	__u32 pad;
+	__u64 addr;
+};
+
+struct bench_init_args {
+	__u64 max_pages;
+	__s32 rc;
+	__u32 pad;
+};
+
+/* splitmix64: the one key stream every contender draws from. */
+static __always_inline __u64 bench_rng(__u64 *s)
+{
+	__u64 z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A permutation of [0, range) for a power-of-two range. */
+static __always_inline __u64 bench_perm(__u64 i, __u32 range)
+{
+	return (i * 0x9e3779b1ULL) & (range - 1);
+}
+
+/* The operation of step @i of @a's loop, drawn from the key stream. */
+static __always_inline void bench_pick(const struct bench_args *a, __u64 *s, __u64 i,
+				       __u32 *op, __u64 *key)
+{
+	__u64 x;
+
+	switch (a->op) {
+	case BENCH_FILL:
+	case BENCH_DELETE:
+		*op = a->op;
+		*key = bench_perm(a->first + i, a->range);
+		return;
+	case BENCH_MIX:
+		x = bench_rng(s);
+		*key = (x >> 32) & (a->range - 1);
+		if ((__u32)(x % 100) < a->search_pct)
+			*op = BENCH_LOOKUP;
+		else
+			*op = (x >> 16) & 1 ? BENCH_FILL : BENCH_DELETE;
+		return;
+	default:
+		x = bench_rng(s);
+		*key = (x >> 32) & (a->range - 1);
+		*op = a->op;
+	}
+}
+
+#endif /* __BENCH_H */

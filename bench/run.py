@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Run the benchmark binary in its three modes, then print the table of
+throughput and ours/peer ratios, write bench/results.json and draw
+bench/throughput.svg (gnuplot) of throughput versus threads.
+
+usage: bench/run.py BINARY       (BENCH_QUICK=1 in the environment: short runs)
+"""
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+BIG = "+256k"   # suffix of the contenders of the build with 262144 buckets
+
+# (section, ours, peer, what the ratio says)
+PAIRS = [
+    ("kernel", "arena-hash", "bpf-hash", "BPF_MAP_TYPE_HASH"),
+    ("kernel", "arena-msqueue", "bpf-queue", "BPF_MAP_TYPE_QUEUE"),
+    ("kernel", "arena-mpmc", "bpf-queue", "BPF_MAP_TYPE_QUEUE"),
+    ("kernel", "arena-stack", "bpf-stack", "BPF_MAP_TYPE_STACK"),
+    ("user", "user-arena-hash", "user-syscall-hash", "syscalls"),
+    ("user", "user-arena-hash", "malloc-hash", "same code, malloc'd"),
+    ("user", "user-arena-hash", "ck_hs", "Concurrency Kit"),
+    ("user", "user-arena-hash", "urcu-lfht", "liburcu"),
+    ("kernel", "arena-hash" + BIG, "bpf-hash" + BIG, "BPF_MAP_TYPE_HASH"),
+    ("user", "user-arena-hash" + BIG, "user-syscall-hash" + BIG, "syscalls"),
+    ("user", "user-arena-hash" + BIG, "malloc-hash" + BIG, "same code, malloc'd"),
+    ("user", "user-arena-hash" + BIG, "ck_hs", "Concurrency Kit"),
+    ("user", "user-arena-hash" + BIG, "urcu-lfht", "liburcu"),
+    ("user", "user-arena-msqueue", "malloc-msqueue", "same code, malloc'd"),
+    ("user", "user-arena-msqueue", "urcu-wfcqueue", "liburcu"),
+    ("user", "user-arena-msqueue", "ck_fifo_mpmc", "Concurrency Kit"),
+    ("user", "user-arena-mpmc", "malloc-mpmc", "same code, malloc'd"),
+    ("user", "user-arena-mpmc", "ck_ring", "Concurrency Kit"),
+    ("user", "user-arena-stack", "malloc-stack", "same code, malloc'd"),
+    ("user", "user-arena-stack", "ck_stack", "Concurrency Kit"),
+    ("user", "user-arena-stack", "urcu-lfstack", "liburcu"),
+]
+
+WORKLOADS = ["lookup", "update", "delete", "read-mostly", "balanced",
+             "write-only", "push+pop"]
+
+
+def run_mode(binary, mode, suffix="", env=None):
+    """Run one mode; stderr (the progress line) passes through."""
+    p = subprocess.run([binary, mode], stdout=subprocess.PIPE, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"bench: '{binary} {mode}' failed with status {p.returncode}")
+    rows = []
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if not f or f[0] != "R":
+            continue
+        rows.append({
+            "section": f[1], "workload": f[2], "keys": int(f[3]),
+            "threads": int(f[4]), "contender": f[5] + suffix, "ops_per_sec": float(f[6]),
+            "runs": [float(x) for x in f[7:10]],
+            "ok_share": float(f[10]),
+        })
+    return rows
+
+
+def fmt(x):
+    if x >= 1e6:
+        return f"{x / 1e6:8.2f} M"
+    if x >= 1e3:
+        return f"{x / 1e3:8.1f} k"
+    return f"{x:8.0f}  "
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else "build/bench/bench"
+    quick = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
+    t0 = time.time()
+    rows = []
+    for mode in ("kern", "sa", "peers"):
+        rows += run_mode(binary, mode)
+    if len(sys.argv) > 2:
+        env = dict(os.environ, BENCH_LARGE_HASH_ONLY="1")
+        for mode in ("kern", "sa"):
+            rows += run_mode(sys.argv[2], mode, BIG, env)
+    idx = {(r["section"], r["workload"], r["keys"], r["threads"], r["contender"]): r
+           for r in rows}
+
+    comps = []
+    for sec, ours, peer, label in PAIRS:
+        for wl in WORKLOADS:
+            for keys in sorted({r["keys"] for r in rows}):
+                for thr in (1, 2):
+                    a = idx.get((sec, wl, keys, thr, ours))
+                    b = idx.get((sec, wl, keys, thr, peer))
+                    if a and b and b["ops_per_sec"] > 0:
+                        comps.append({
+                            "section": sec, "workload": wl, "keys": keys,
+                            "threads": thr, "ours": ours, "peer": peer,
+                            "peer_kind": label,
+                            "ours_ops": a["ops_per_sec"], "peer_ops": b["ops_per_sec"],
+                            "ratio": a["ops_per_sec"] / b["ops_per_sec"],
+                        })
+    scaling = []
+    for r in rows:
+        if r["workload"] == "read-mostly" and r["threads"] == 2:
+            one = idx.get((r["section"], "read-mostly", r["keys"], 1, r["contender"]))
+            if one and one["ops_per_sec"] > 0:
+                scaling.append({"section": r["section"], "contender": r["contender"],
+                                "keys": r["keys"],
+                                "speedup_2_vs_1": r["ops_per_sec"] / one["ops_per_sec"]})
+
+    hdr = (f"{'side':6} {'workload':11} {'keys':>6} {'thr':>3}  {'ours':20} {'ops/s':>10}  "
+           f"{'peer':18} {'ops/s':>10}  {'ours/peer':>9}")
+    print(hdr)
+    print("-" * len(hdr))
+    for c in comps:
+        print(f"{c['section']:6} {c['workload']:11} {c['keys']:>6} {c['threads']:>3}  "
+              f"{c['ours']:20} {fmt(c['ours_ops']):>10}  {c['peer']:18} "
+              f"{fmt(c['peer_ops']):>10}  {c['ratio']:8.2f}x")
+    print()
+    print("read-mostly hash, 2 threads / 1 thread:")
+    for s in scaling:
+        print(f"  {s['section']:6} {s['contender']:20} keys={s['keys']:<7} "
+              f"{s['speedup_2_vs_1']:.2f}x")
+
+    meta = {
+        "command": ("BENCH_QUICK=1 " if quick else "") + "make bench",
+        "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "kernel": platform.release(), "machine": platform.machine(),
+        "nproc": os.cpu_count(), "quick": quick,
+        "seconds": round(time.time() - t0, 1),
+        "method": "each figure: 1 warm-up run discarded, median of 3 runs; "
+                  "rate = sum over threads of ops / busy time",
+    }
+    with open(os.path.join(HERE, "results.json"), "w") as f:
+        json.dump({"meta": meta, "figures": rows, "comparisons": comps,
+                   "scaling": scaling}, f, indent=1)
+    chart(rows)
+    print(f"\nwrote bench/results.json and bench/throughput.svg "
+          f"({meta['seconds']} s)", file=sys.stderr)
+
+
+def chart(rows):
+    """Throughput vs threads: the small-key read-mostly hash contenders and
+    the queue/stack pairs, one panel each."""
+    if not shutil.which("gnuplot"):
+        print("bench: gnuplot not found, no chart", file=sys.stderr)
+        return
+    panels = [
+        ("hash, read-mostly (90% search), 1024 keys",
+         [r for r in rows if r["workload"] == "read-mostly" and r["keys"] == 1024]),
+        ("queues and stacks, push+pop pairs",
+         [r for r in rows if r["workload"] == "push+pop"]),
+    ]
+    datafile = os.path.join(HERE, ".throughput.dat")
+    script = ['set terminal svg size 1100,480 dynamic font "sans,10"',
+              f"set output '{os.path.join(HERE, 'throughput.svg')}'",
+              "set multiplot layout 1,2",
+              "set xlabel 'threads'", "set ylabel 'M ops/s'", "set xtics 1",
+              "set xrange [0.8:2.2]", "set yrange [0:*]", "set grid",
+              "set key outside right top vertical font ',8'"]
+    blocks = []
+    for title, sel in panels:
+        names = sorted({(r["section"], r["contender"]) for r in sel})
+        plots = []
+        for sec, name in names:
+            pts = sorted((r["threads"], r["ops_per_sec"]) for r in sel
+                         if r["contender"] == name and r["section"] == sec)
+            blocks.append("\n".join(f"{t} {v / 1e6:.3f}" for t, v in pts))
+            style = "dashtype 2" if not name.startswith(("arena", "user-arena")) else ""
+            plots.append(f"'{datafile}' index {len(blocks) - 1} with linespoints "
+                         f"{style} title '{sec}: {name}'")
+        script.append(f"set title '{title}'")
+        script.append("plot " + ", ".join(plots))
+    script.append("unset multiplot")
+    with open(datafile, "w") as f:
+        f.write("\n\n\n".join(blocks) + "\n")
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=False)
+    os.unlink(datafile)
+
+
+if __name__ == "__main__":
+    main()
