@@ -146,11 +146,21 @@ static __always_inline __u64 arena_now_ns(void)
 	({ __typeof__(*(p) + 0) __v = ARENA_READ_ONCE(*(p)); arena_barrier(); __v; })
 #define arena_atomic_store_release(p, v)				\
 	do { arena_barrier(); ARENA_WRITE_ONCE(*(p), (v)); } while (0)
-#define arena_atomic_fence()	do { __u64 __f = 0; __sync_fetch_and_add(&__f, 0); } while (0)
+/* A fetching atomic is fully ordered on every JIT; its result is used so
+ * clang cannot emit the non-fetching (unordered on arm64) form. */
+#define arena_atomic_fence()						\
+	do {								\
+		__u64 __f = 0, __r = __sync_fetch_and_add(&__f, 0);	\
+		asm volatile("" :: "r"(__r));				\
+	} while (0)
 #else
 #define arena_atomic_load_acquire(p)	__sync_fetch_and_or((p), 0)
 #define arena_atomic_store_release(p, v) ((void)__sync_lock_test_and_set((p), (v)))
-#define arena_atomic_fence()	do { __u64 __f = 0; __sync_fetch_and_add(&__f, 0); } while (0)
+#define arena_atomic_fence()						\
+	do {								\
+		__u64 __f = 0, __r = __sync_fetch_and_add(&__f, 0);	\
+		asm volatile("" :: "r"(__r));				\
+	} while (0)
 #endif
 #define arena_cpu_relax()	do { } while (0)
 
@@ -191,7 +201,13 @@ static __always_inline __u64 arena_now_ns(void)
 #define arena_atomic_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define arena_atomic_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define arena_atomic_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#if defined(__SANITIZE_THREAD__)
+/* TSAN does not model stand-alone fences; a seq_cst RMW orders the same. */
+static __u64 arena_fence_word __attribute__((unused));
+#define arena_atomic_fence()	((void)__atomic_fetch_add(&arena_fence_word, 0, __ATOMIC_SEQ_CST))
+#else
 #define arena_atomic_fence()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #define arena_cpu_relax()	__builtin_ia32_pause()
 #else
