@@ -102,6 +102,18 @@ static __always_inline void arena_ebr_push(__u64 __arena *head, void __arena *no
 	}
 }
 
+/* Put a detached limbo list back onto @head, node by node. */
+static __always_inline void arena_ebr_requeue(__u64 __arena *head, __u64 list)
+{
+	void __arena *node;
+
+	while (list && can_loop) {
+		node = (void __arena *)list;
+		list = *(__u64 __arena *)node;
+		arena_ebr_push(head, node);
+	}
+}
+
 /* Free every node on a detached limbo list. */
 static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, __u64 list)
 {
@@ -112,12 +124,9 @@ static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, _
 		list = *(__u64 __arena *)node;
 		bpf_arena_free(node);
 	}
-	/* A BPF loop budget that ran out leaves the rest for a later round. */
-	while (list && can_loop) {
-		node = (void __arena *)list;
-		list = *(__u64 __arena *)node;
-		arena_ebr_push(&ebr->limbo[0], node);
-	}
+	/* A BPF loop budget that ran out leaves the rest (already safe) for
+	 * a later round. */
+	arena_ebr_requeue(&ebr->limbo[0], list);
 }
 
 /*
@@ -139,10 +148,20 @@ static __always_inline int arena_ebr_try_advance(struct arena_ebr __arena *ebr)
 	}
 	if (i < ARENA_EBR_SLOTS)
 		return 0;
-	if (arena_atomic_cmpxchg(&ebr->epoch, e, e + 1) != e)
-		return 0;
-	arena_atomic_add(&ebr->advances, 1);
+	/*
+	 * Detach the list of epoch e-2 *before* moving the epoch: once E is
+	 * e+1, new retirements land in the same list, and those must wait
+	 * their own two epochs.  While E is e nobody can retire into it (no
+	 * record holds e-2 then).
+	 */
 	list = arena_atomic_xchg(&ebr->limbo[(e + 1) % 3], 0);
+	if (arena_atomic_cmpxchg(&ebr->epoch, e, e + 1) != e) {
+		/* Someone else advanced: put the nodes back.  If they now share
+		 * the list with retirements of e+1, they are only freed later. */
+		arena_ebr_requeue(&ebr->limbo[(e + 1) % 3], list);
+		return 0;
+	}
+	arena_atomic_add(&ebr->advances, 1);
 	arena_ebr_free_list(ebr, list);
 	return 1;
 }

@@ -3,6 +3,7 @@
  * runner.c - userspace threads and kernel workers of a skeleton run.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include "skeleton.skel.h"
@@ -114,8 +115,8 @@ static void *kernel_worker(void *arg)
 		}
 		left -= a.done;
 		__atomic_store_n(&w->done, w->ops - left, __ATOMIC_RELAXED);
-		if (a.done < a.nops)	/* loop budget ran out: try again */
-			continue;
+		if (a.done < a.nops)	/* cut short (budget, BUSY): let others run */
+			sched_yield();
 	}
 	memcpy(&w->counts, &a.counts, sizeof(w->counts));
 	w->hist_len = a.hist_len;

@@ -133,6 +133,11 @@ int ds_batch(struct skel_batch_args *a)
 			continue;
 		}
 		retry = 0;
+		/* A lock held by a descheduled context: end the batch so the
+		 * worker goes back to userspace and lets it run, then retry.
+		 * Only a batch's first operation counts a BUSY. */
+		if (rc == DS_ERROR_BUSY && i)
+			break;
 		skel_count(&c, r.op, rc);
 		if (hist && hist_len < hist_cap) {
 			struct lin_op __arena *rec = hist + hist_len;
