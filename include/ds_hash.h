@@ -10,10 +10,16 @@
  * where ds_hash_mix is a 64-bit finalizer (xor-shift-multiply rounds), so
  * sequential keys spread evenly.
  *
- * The bucket table is part of the head.  The head is allocated with
- * arena_alloc_large() by ds_create(), so init takes no pages itself: every
- * program, sleepable or not, may contain the whole API.  The bucket count
- * is DS_HASH_BUCKETS (a power of two, fixed at build time).
+ * Progress: insert and delete are lock-free; search and ds_hash_update are
+ * wait-free (one bucket walk, no retries).  In BPF every loop is bounded by
+ * can_loop and a spent budget answers DS_ERROR_BUSY.
+ *
+ * The bucket table is part of the head, and so is a per-EBR-record scratch
+ * row for insert/delete state (keeps the BPF dispatch frame small).  The
+ * head is allocated with arena_alloc_large() by ds_create(), so init takes
+ * no pages itself: every program, sleepable or not, may contain the whole
+ * API.  The bucket count is DS_HASH_BUCKETS (a power of two, fixed at
+ * build time).
  *
  * Memory-reuse contract: a node is freed only after it is unlinked and a
  * grace period passed (arena_ebr.h); nodes that were never published are

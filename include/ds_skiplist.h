@@ -10,16 +10,22 @@
  * down (bit 0 of each next word); whoever marks level 0 owns the delete.
  * Traversals that meet a marked node unlink it at that level with a CAS.
  *
- * Reclamation: a node may be unlinked from all levels only once both its
- * inserter has stopped linking upper levels and its deleter has marked it.
- * Each of the two bumps the node's `ref`; the second one runs a find on the
- * key (which unlinks the marked node at every level) and retires the node
- * to the head's EBR domain.  Nodes that were never published are freed at
- * once.  Keys and values never change after publication.
+ * Reclamation: a node is retired only once both its inserter has stopped
+ * linking upper levels and its deleter has marked it, so a late upper-level
+ * link can never outlive it.  Each of the two bumps the node's `ref`; the
+ * second one runs a find on the key (which unlinks the marked node at every
+ * level still holding it) and retires the node to the head's EBR domain.
+ * Nodes that were never published are freed at once.  Keys and values never
+ * change after publication.
  *
- * Per-operation scratch (the predecessors and successors at every level)
- * lives in the head, one row per EBR record: an operation owns its record
- * for its whole critical section, and the BPF stack stays small.
+ * Progress: insert, delete and pop are lock-free; search and range are
+ * wait-free (no writes, no retries).  In BPF every loop is bounded by
+ * can_loop and a spent budget answers DS_ERROR_BUSY.
+ *
+ * Per-operation state (the key, the predecessors and successors at every
+ * level, the next level to link) lives in the head, one row per EBR record:
+ * an operation owns its record for its whole critical section, and the
+ * driver's BPF dispatch frame stays under 100 bytes.
  */
 #ifndef __DS_SKIPLIST_H
 #define __DS_SKIPLIST_H
@@ -367,7 +373,7 @@ static __always_inline int ds_skiplist_seek(struct ds_skiplist_head __arena *h, 
 	__u64 pred = (__u64)&h->next[0], s;
 	__u32 lvl = h->top;
 
-	curr = DS_SKIP_PTR(arena_atomic_load_acquire(&DS_SKIP_LINKS(pred)[lvl]));
+	curr = DS_SKIP_PTR(arena_atomic_load_acquire(&DS_SKIP_LINKS(pred)[DS_SKIP_LVL(lvl)]));
 	while (can_loop) {
 		if (curr) {
 			s = arena_atomic_load_acquire(&curr->next[DS_SKIP_LVL(lvl)]);
