@@ -46,13 +46,18 @@ LINCHECK_BIN := $(OUTPUT)/lincheck
 
 test-build: all $(TEST_BINS) $(LINCHECK_BIN)
 
-test: test-build
+# Dependencies first, then the (many, independent) test binaries in parallel.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+test-parallel-build: deps
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) test-build
+
+test: test-parallel-build
 	$(Q)TEST_MODE=quick ./tests/run.sh
 
-test-stress: test-build
+test-stress: test-parallel-build
 	$(Q)TEST_MODE=stress ./tests/run.sh
 
-test-verify: test-build
+test-verify: test-parallel-build
 	$(Q)TEST_MODE=verify ./tests/run.sh
 
-.PHONY: test-build
+.PHONY: test-build test-parallel-build

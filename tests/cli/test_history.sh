@@ -25,7 +25,8 @@ check "JSON export parses" python3 -c "import json; json.load(open('$tmp/h.json'
 # mpmc is left out: a Vyukov ring may answer "empty" while an enqueue that
 # finished earlier waits behind a slower producer's claimed slot, which a
 # strict FIFO specification rejects (docs/STRUCTURES.md).
-for ds in hash skiplist tree btree msqueue stack; do
+# (queue and stack histories search slowly: test_queues_ptr.sh checks short ones.)
+for ds in hash skiplist tree btree; do
 	$SKEL -D help | grep -q "^$ds " || continue
 	check_out "$ds: history linearizable" 'lincheck: PASS' \
 		$SKEL -D $ds -K -t 2 -o $OPS -k 16 -v --history "$tmp/$ds.log" --no-stats
@@ -35,8 +36,9 @@ done
 broken() {
 	local i
 	for i in 1 2 3 4 5 6 7 8; do
-		if ! $BROKEN -D list -t 2 -o 50000 -k 4 --hooks off -v --history "$tmp/b.log" \
-			--no-stats >"$tmp/b.out" 2>&1; then
+		$BROKEN -D list -t 2 -o 50000 -k 4 --hooks off -v --history "$tmp/b.log" \
+			--no-stats >"$tmp/b.out" 2>&1
+		if grep -q 'lincheck: FAIL' "$tmp/b.out"; then
 			cat "$tmp/b.out"
 			return 0
 		fi

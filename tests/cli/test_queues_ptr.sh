@@ -39,7 +39,7 @@ for ds in msqueue stack; do
 	# the sequential FIFO / LIFO model (linearizability).
 	if $SKEL --help | grep -q -- '--history'; then
 		check_out "$ds: history is linearizable" 'Linearizability.*PASS' \
-			$SKEL -D "$ds" -K -t 2 -o 2000 -k 16 -v --history "$TLOG.hist"
+			$SKEL -D "$ds" -K -t 2 -o 250 -k 16 -v --history "$TLOG.hist"
 		rm -f "$TLOG.hist"
 	fi
 done
