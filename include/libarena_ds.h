@@ -17,12 +17,13 @@
  *   - any BPF program: bpf_arena_alloc() takes objects from the class free
  *     lists, then carves a page from the reserve; an empty reserve gives NULL
  *     at once (callers return DS_ERROR_NOMEM), never a wait.
- *   - userspace threads: the same, and when the reserve is empty they call
- *     the refill hook the driver installed (it runs a SEC("syscall") program
- *     that tops the reserve up), then retry once.  A userspace-only build
- *     (unit tests, sanitizers) installs a hook that carves pages from an
- *     mmap'd region at ARENA_BASE.  Userspace never touches an arena page the
- *     kernel has not handed out, so the kernel can never hand it out twice.
+ *   - userspace threads: the same, and when the reserve is empty they ask
+ *     arena_pages_hook for ARENA_REFILL_PAGES fresh pages (the driver's hook
+ *     runs a SEC("syscall") program that calls bpf_arena_alloc_pages), push
+ *     them into the reserve and retry once.  A userspace-only build (unit
+ *     tests, sanitizers) installs a hook that carves pages from an mmap'd
+ *     region at ARENA_BASE.  Userspace never touches an arena page the kernel
+ *     has not handed out, so the kernel can never hand it out twice.
  *
  * Free lists are Treiber stacks whose head packs a 32-bit arena offset and a
  * 32-bit tag into one 64-bit word, so a plain 64-bit CAS is ABA-safe on both
