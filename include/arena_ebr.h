@@ -11,10 +11,9 @@
  *   - a global epoch E, and ARENA_EBR_SLOTS participant records in the
  *     arena, one cache line each: 0 when free, (epoch << 1) | 1 when a
  *     critical section is running;
- *   - arena_ebr_enter() claims a free record (starting from the caller's
- *     slot, so uncontended in the common case) and publishes E in it;
- *     arena_ebr_exit() clears it.  A BPF invocation holds a record only for
- *     its own duration, a userspace thread only for one operation;
+ *   - arena_ebr_enter() takes a record (see Records below) and publishes E
+ *     in it; arena_ebr_exit() clears it.  Either side holds a published
+ *     epoch only for one operation;
  *   - arena_ebr_retire() pushes an unlinked node onto limbo[E % 3];
  *   - E advances to E+1 once every active record shows E; the list that
  *     then comes round again, limbo[(E+1) % 3], holds nodes retired at E-2,
@@ -25,9 +24,28 @@
  * and only inside a critical section; a retired node keeps its first 8 bytes
  * for the limbo link (make it a field nobody else reads, e.g. `ebr_link`).
  *
- * Stalls: a participant that never leaves blocks the epoch; retired nodes
- * then wait (memory grows, nothing is reused early).  arena_ebr_stalled()
- * reports how many advance attempts were blocked.
+ * Records.  The first ARENA_NR_CPU_SLOTS records serve BPF programs: a
+ * program claims one (its CPU's, or the next free one when programs nest)
+ * with a CAS on its state for the duration of one operation.  A BPF program
+ * always terminates, so such a record is held for a bounded time.  The other
+ * records serve userspace threads, which register: a thread claims its
+ * slot's record by writing its identity (tgid << 32 | tid) into `owner` on
+ * first use and keeps it; each operation then only publishes and clears
+ * `state`.  A thread whose slot is owned by another live thread borrows any
+ * record with no owner for one operation.
+ *
+ * Stalls.  An advancer that finds a record holding the epoch back stamps it
+ * (`block_ns`); past `stall_ns` (ARENA_EBR_STALL_NS unless set) the record
+ * counts as stalled, once per episode, in `stalls`.  The bound:
+ *   - a thread that died inside (or after) a critical section can never
+ *     touch a node again; a userspace advancer that meets its stalled record
+ *     checks the owner with tgkill(tgid, tid, 0), and when the thread is
+ *     gone it clears the record (`reaped`), so reclamation goes on;
+ *   - a live thread that stalls (stopped, descheduled) may still read the
+ *     nodes it holds, so nothing it could reach is freed: reclamation waits,
+ *     memory grows (allocations end in NOMEM, never in a reuse), and the
+ *     stall is reported.  arena_ebr_reap() runs the dead-owner check on
+ *     every record, for a driver's housekeeping loop.
  */
 #ifndef __ARENA_EBR_H
 #define __ARENA_EBR_H
@@ -36,10 +54,15 @@
 
 #define ARENA_EBR_SLOTS		ARENA_NR_SLOTS
 #define ARENA_EBR_ADVANCE_EVERY	64	/* retires between advance attempts */
+#define ARENA_EBR_STALL_NS	(100ULL * 1000 * 1000)	/* 100 ms */
+#define ARENA_EBR_REAPING	(~0ULL)	/* owner value while a reaper clears it */
 
 struct arena_ebr_rec {
-	__u64 state;
+	__u64 state;		/* 0 idle, epoch << 1 | 1 in a critical section */
 	__u64 retired;		/* written only by the record's holder */
+	__u64 owner;		/* userspace records: tgid << 32 | tid, 0 = none */
+	__u64 block_ns;		/* first time an advancer found it lagging */
+	__u64 stall_epoch;	/* epoch + 1 of the last stall counted */
 } ARENA_ALIGNED_CL;
 
 struct arena_ebr {
@@ -47,47 +70,196 @@ struct arena_ebr {
 	__u64 limbo[3] ARENA_ALIGNED_CL;	/* arena addresses, linked via word 0 */
 	__u64 blocked ARENA_ALIGNED_CL;		/* advance attempts refused */
 	__u64 advances;
+	__u64 stalls;				/* stall episodes seen */
+	__u64 reaped;				/* records of dead threads cleared */
+	__u64 stall_ns;				/* stall threshold, 0: the default */
+	__u64 stall_slot;			/* record of the last stall + 1 */
 	struct arena_ebr_rec rec[ARENA_EBR_SLOTS];
 };
 
 /*
+ * A record was just claimed with state @e << 1 | 1: make sure the epoch it
+ * shows is current.  The claim was a full barrier; if E moved meanwhile,
+ * publish the newer value (an advancer may not have seen our record).
+ */
+static __always_inline int arena_ebr_settle(struct arena_ebr __arena *ebr, __u32 idx, __u64 e)
+{
+	struct arena_ebr_rec __arena *rec = &ebr->rec[idx % ARENA_EBR_SLOTS];
+	__u64 cur;
+
+	arena_atomic_store(&rec->block_ns, 0);	/* a new episode */
+	while (can_loop) {
+		cur = arena_atomic_load_acquire(&ebr->epoch);
+		if (cur == e)
+			break;
+		e = cur;
+		arena_atomic_xchg(&rec->state, e << 1 | 1);
+	}
+	return (int)idx;
+}
+
+#ifdef __BPF__
+/*
  * arena_ebr_enter - start a read-side critical section.
- * Concurrency: any context.  Lock-free: bounded scan for a free record.
+ * Concurrency: any context.  Lock-free: a bounded scan for a free record.
  * Returns the record index (pass it to arena_ebr_exit), or -1 when every
  * record is taken (callers return DS_ERROR_BUSY).
  */
 static __always_inline int arena_ebr_enter(struct arena_ebr __arena *ebr)
 {
 	__u32 start = arena_slot(), i, idx;
-	__u64 e, cur;
+	__u64 e;
 
-	for (i = ARENA_ZERO; i < ARENA_EBR_SLOTS && can_loop; i++) {
-		idx = (start + i) % ARENA_EBR_SLOTS;
+	for (i = ARENA_ZERO; i < ARENA_NR_CPU_SLOTS && can_loop; i++) {
+		idx = (start + i) % ARENA_NR_CPU_SLOTS;
 		if (arena_atomic_load(&ebr->rec[idx].state))
 			continue;
 		e = arena_atomic_load_acquire(&ebr->epoch);
 		if (arena_atomic_cmpxchg(&ebr->rec[idx].state, 0, e << 1 | 1) != 0)
 			continue;
-		/* The CAS is a full barrier; if E moved meanwhile, publish the
-		 * newer value (an advancer may not have seen our record). */
-		while (can_loop) {
-			cur = arena_atomic_load_acquire(&ebr->epoch);
-			if (cur == e)
-				break;
-			e = cur;
-			arena_atomic_xchg(&ebr->rec[idx].state, e << 1 | 1);
-		}
-		return (int)idx;
+		return arena_ebr_settle(ebr, idx, e);
 	}
 	return -1;
 }
+#else
+#include <unistd.h>
+#include <errno.h>
+#include <sys/syscall.h>
+
+/* The calling thread's identity, cached (fork() children re-read it). */
+static __thread __u64 arena_ebr_me_cache;
+static __thread pid_t arena_ebr_me_pid;
+
+static inline __u64 arena_ebr_me(void)
+{
+	pid_t pid = getpid();
+
+	if (!arena_ebr_me_cache || arena_ebr_me_pid != pid) {
+		arena_ebr_me_pid = pid;
+		arena_ebr_me_cache = (__u64)pid << 32 | (__u32)syscall(SYS_gettid);
+	}
+	return arena_ebr_me_cache;
+}
+
+/* Is the thread behind @owner gone?  (A reused tid reads as alive: the
+ * record is then kept, the safe direction.) */
+static inline int arena_ebr_owner_dead(__u64 owner)
+{
+	if (!owner || owner == ARENA_EBR_REAPING)
+		return 0;
+	owner &= ~(1ULL << 63);		/* a borrowed record's mark */
+	return syscall(SYS_tgkill, (pid_t)(owner >> 32), (pid_t)(__u32)owner, 0) < 0 &&
+	       errno == ESRCH;
+}
+
+/* Clear record @i if its owner thread is gone.  Returns 1 if cleared. */
+static inline int arena_ebr_reap_rec(struct arena_ebr __arena *ebr, __u32 i)
+{
+	struct arena_ebr_rec __arena *rec = &ebr->rec[i % ARENA_EBR_SLOTS];
+	__u64 o = arena_atomic_load(&rec->owner);
+
+	if (i < ARENA_NR_CPU_SLOTS || !arena_ebr_owner_dead(o))
+		return 0;
+	/* Owner REAPING: nobody can claim the record meanwhile, and the dead
+	 * thread will never write it again. */
+	if (arena_atomic_cmpxchg(&rec->owner, o, ARENA_EBR_REAPING) != o)
+		return 0;
+	arena_atomic_store_release(&rec->state, 0);
+	arena_atomic_store(&rec->block_ns, 0);
+	arena_atomic_add(&ebr->reaped, 1);
+	arena_atomic_store_release(&rec->owner, 0);
+	return 1;
+}
+
+/*
+ * arena_ebr_reap - clear the records of every thread that is gone, in a
+ * critical section or not.  Userspace only (a housekeeping loop); any
+ * number of callers, concurrently with everything.  Lock-free.  Returns the
+ * number of records cleared.
+ */
+static inline int arena_ebr_reap(struct arena_ebr __arena *ebr)
+{
+	__u32 i;
+	int n = 0;
+
+	for (i = ARENA_NR_CPU_SLOTS; i < ARENA_EBR_SLOTS; i++)
+		n += arena_ebr_reap_rec(ebr, i);
+	return n;
+}
+
+/* Publish the epoch in the record @idx this thread owns. */
+static inline int arena_ebr_publish(struct arena_ebr __arena *ebr, __u32 idx)
+{
+	__u64 e = arena_atomic_load_acquire(&ebr->epoch);
+
+	arena_atomic_xchg(&ebr->rec[idx].state, e << 1 | 1);
+	return arena_ebr_settle(ebr, idx, e);
+}
+
+/*
+ * arena_ebr_enter - start a read-side critical section.
+ * Concurrency: any context.  Lock-free (userspace: registers the thread's
+ * record on first use, then one xchg).  Returns the record index (pass it
+ * to arena_ebr_exit), or -1 when every record is taken (callers return
+ * DS_ERROR_BUSY).
+ */
+static inline int arena_ebr_enter(struct arena_ebr __arena *ebr)
+{
+	__u64 me = arena_ebr_me(), o;
+	__u32 idx = arena_slot(), i;
+
+	/* Fast path: the slot's record is ours (registered on first use). */
+	o = arena_atomic_load(&ebr->rec[idx].owner);
+	if (o == me)
+		return arena_ebr_publish(ebr, idx);
+	if (!o || arena_ebr_reap_rec(ebr, idx)) {
+		if (arena_atomic_cmpxchg(&ebr->rec[idx].owner, 0, me) == 0)
+			return arena_ebr_publish(ebr, idx);
+	}
+	/* Slot held by another live thread: borrow a record for one
+	 * operation (bit 63 marks it borrowed), reclaiming dead owners'. */
+	for (i = 1; i < ARENA_NR_THREAD_SLOTS; i++) {
+		idx = ARENA_NR_CPU_SLOTS + (arena_slot() - ARENA_NR_CPU_SLOTS + i) %
+			ARENA_NR_THREAD_SLOTS;
+		o = arena_atomic_load(&ebr->rec[idx].owner);
+		if (o && !arena_ebr_reap_rec(ebr, idx))
+			continue;
+		if (arena_atomic_cmpxchg(&ebr->rec[idx].owner, 0, me | 1ULL << 63) == 0)
+			return arena_ebr_publish(ebr, idx);
+	}
+	return -1;
+}
+#endif
 
 /* arena_ebr_exit - end the critical section entered as @idx. Wait-free. */
 static __always_inline void arena_ebr_exit(struct arena_ebr __arena *ebr, int idx)
 {
+	struct arena_ebr_rec __arena *rec;
+
 	if (idx < 0)
 		return;
-	arena_atomic_store_release(&ebr->rec[idx % ARENA_EBR_SLOTS].state, 0);
+	rec = &ebr->rec[idx % ARENA_EBR_SLOTS];
+	arena_atomic_store_release(&rec->state, 0);
+#ifndef __BPF__
+	/* A borrowed record (bit 63 of the owner) goes back. */
+	if (arena_atomic_load(&rec->owner) == (arena_ebr_me() | 1ULL << 63))
+		arena_atomic_store_release(&rec->owner, 0);
+#endif
+}
+
+/*
+ * arena_ebr_unregister - give the calling thread's record back (thread
+ * exit).  Only outside a critical section.  Wait-free.
+ */
+static __always_inline void arena_ebr_unregister(struct arena_ebr __arena *ebr)
+{
+#ifndef __BPF__
+	__u32 idx = arena_slot();
+
+	arena_atomic_cmpxchg(&ebr->rec[idx].owner, arena_ebr_me(), 0);
+#else
+	(void)ebr;
+#endif
 }
 
 static __always_inline void arena_ebr_push(__u64 __arena *head, void __arena *node)
@@ -96,7 +268,7 @@ static __always_inline void arena_ebr_push(__u64 __arena *head, void __arena *no
 
 	while (can_loop) {
 		old = arena_atomic_load_acquire(head);
-		*(__u64 __arena *)node = old;
+		arena_atomic_store((__u64 __arena *)node, old);
 		if (arena_atomic_cmpxchg(head, old, (__u64)node) == old)
 			break;
 	}
@@ -129,6 +301,36 @@ static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, _
 	arena_ebr_requeue(&ebr->limbo[0], list);
 }
 
+
+/*
+ * Record @i holds epoch @e back: stamp when that was first seen, count a
+ * stall once it lasts longer than the threshold, and (userspace) clear it
+ * if its owner is dead.  Returns 1 if the record no longer holds E back.
+ */
+static __always_inline int arena_ebr_note_block(struct arena_ebr __arena *ebr, __u32 i, __u64 e)
+{
+	struct arena_ebr_rec __arena *rec = &ebr->rec[i % ARENA_EBR_SLOTS];
+	__u64 now = arena_now_ns(), b = arena_atomic_load(&rec->block_ns), lim, se;
+
+	if (!b) {
+		arena_atomic_cmpxchg(&rec->block_ns, 0, now);
+		return 0;
+	}
+	lim = arena_atomic_load(&ebr->stall_ns);
+	if (now - b < (lim ? lim : ARENA_EBR_STALL_NS))
+		return 0;
+	se = arena_atomic_load(&rec->stall_epoch);
+	if (se != e + 1 && arena_atomic_cmpxchg(&rec->stall_epoch, se, e + 1) == se) {
+		arena_atomic_add(&ebr->stalls, 1);
+		arena_atomic_store(&ebr->stall_slot, i + 1);
+	}
+#ifndef __BPF__
+	return arena_ebr_reap_rec(ebr, i);
+#else
+	return 0;
+#endif
+}
+
 /*
  * arena_ebr_try_advance - move the epoch on if every active participant has
  * seen it, and free what became safe.  Any context, inside or outside a
@@ -142,6 +344,8 @@ static __always_inline int arena_ebr_try_advance(struct arena_ebr __arena *ebr)
 	for (i = ARENA_ZERO; i < ARENA_EBR_SLOTS && can_loop; i++) {
 		s = arena_atomic_load_acquire(&ebr->rec[i].state);
 		if ((s & 1) && (s >> 1) != e) {
+			if (arena_ebr_note_block(ebr, i, e))
+				continue;
 			arena_atomic_add(&ebr->blocked, 1);
 			return 0;
 		}

@@ -208,7 +208,7 @@ static __always_inline int ds_hash_insert(struct ds_hash_head __arena *h, __u64 
 				rc = DS_ERROR_NOMEM;
 				break;
 			}
-			node->ebr_link = 0;
+			arena_atomic_store(&node->ebr_link, 0);	/* a stale free-list pop may read it */
 			node->key = sc->key;
 			node->value = sc->value;
 		}

@@ -41,12 +41,22 @@ typedef struct ds_list_node ds_list_node_t;
 
 #define DS_LIST_PTR(v) ((struct ds_list_node __arena *)((v) & ~DS_LIST_MARK))
 
+/*
+ * Test seams (tests/unit/test_ebr.c defines both before including this):
+ * ds_list_retire decides what happens to an unlinked node, and
+ * ds_list_step_hook runs at every step of a traversal.
+ */
+#ifndef ds_list_retire
 #ifdef DS_LIST_BROKEN_TAKE
 /* The test-only broken delete can resurrect unlinked nodes; it never frees
  * them, so it gives wrong answers (for the checker to find) but no crash. */
 #define ds_list_retire(h, idx, node) ((void)(h), (void)(idx), (void)(node))
 #else
 #define ds_list_retire(h, idx, node) arena_ebr_retire(&(h)->ebr, (idx), (node))
+#endif
+#endif
+#ifndef ds_list_step_hook
+#define ds_list_step_hook(h, curr) do { } while (0)
 #endif
 
 /*
@@ -85,6 +95,7 @@ static __always_inline int ds_list_find(struct ds_list_head __arena *h, int ebr_
 			*pcurr = curr;
 			return 0;
 		}
+		ds_list_step_hook(h, curr);
 		next = arena_atomic_load_acquire(&curr->next);
 		if (next & DS_LIST_MARK) {
 			if (arena_atomic_cmpxchg(prev, (__u64)curr, next & ~DS_LIST_MARK) !=
@@ -139,7 +150,7 @@ static __always_inline int ds_list_insert(struct ds_list_head __arena *h, __u64 
 				rc = DS_ERROR_NOMEM;
 				break;
 			}
-			node->ebr_link = 0;
+			arena_atomic_store(&node->ebr_link, 0);	/* a stale free-list pop may read it */
 			node->key = key;
 			node->value = value;
 		}
@@ -245,6 +256,7 @@ static __always_inline int ds_list_search(struct ds_list_head __arena *h, __u64 
 			rc = DS_ERROR_NOT_FOUND;
 			break;
 		}
+		ds_list_step_hook(h, curr);
 		next = arena_atomic_load_acquire(&curr->next);
 		if (curr->key == key) {
 			if (next & DS_LIST_MARK) {

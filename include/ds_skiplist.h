@@ -290,7 +290,7 @@ static __always_inline int ds_skiplist_insert(struct ds_skiplist_head __arena *h
 				rc = DS_ERROR_NOMEM;
 				break;
 			}
-			node->ebr_link = 0;
+			arena_atomic_store(&node->ebr_link, 0);	/* a stale free-list pop may read it */
 			node->key = sc->key;
 			node->value = sc->value;
 			node->level = level;

@@ -1737,6 +1737,11 @@ void lincheck_report_print(FILE *f, const struct lin_history *h, const struct li
 		"start(ns)", "end(ns)");
 	if (max_lines && r->window_n > max_lines) {
 		from = r->window_n - max_lines;
+		/* The culprit may have started long before the ops shown:
+		 * never cut it off. */
+		for (i = 0; i < from; i++)
+			if (r->window[i] == r->culprit)
+				lin_print_op(f, h, r, r->window[i]);
 		fprintf(f, "    ... %zu earlier operations\n", from);
 	}
 	for (i = from; i < r->window_n; i++)
