@@ -402,4 +402,27 @@ static __always_inline int arena_ebr_flush(struct arena_ebr __arena *ebr)
 		arena_atomic_load(&ebr->limbo[2])) != 0;
 }
 
+/* What a domain did, for reports.  Any context; a snapshot. */
+struct arena_ebr_stats {
+	__u64 epoch, advances, blocked, stalls, reaped;
+	__u32 stall_slot;	/* record of the last stall + 1, 0 if none */
+	__u32 active;		/* records in a critical section now */
+};
+
+static __always_inline void arena_ebr_get_stats(struct arena_ebr __arena *ebr,
+						struct arena_ebr_stats *out)
+{
+	__u32 i, n = 0;
+
+	out->epoch = arena_atomic_load(&ebr->epoch);
+	out->advances = arena_atomic_load(&ebr->advances);
+	out->blocked = arena_atomic_load(&ebr->blocked);
+	out->stalls = arena_atomic_load(&ebr->stalls);
+	out->reaped = arena_atomic_load(&ebr->reaped);
+	out->stall_slot = (__u32)arena_atomic_load(&ebr->stall_slot);
+	for (i = ARENA_ZERO; i < ARENA_EBR_SLOTS && can_loop; i++)
+		n += arena_atomic_load(&ebr->rec[i].state) & 1;
+	out->active = n;
+}
+
 #endif /* __ARENA_EBR_H */

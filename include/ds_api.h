@@ -241,6 +241,11 @@ static __always_inline void ds_##name##_reset_stats(struct ds_##name##_head __ar
 static __always_inline int ds_##name##_quiesce(struct ds_##name##_head __arena *h) \
 {									\
 	return arena_ebr_flush(&h->ebr);				\
+}									\
+static __always_inline struct arena_ebr __arena *			\
+ds_##name##_ebr(struct ds_##name##_head __arena *h)			\
+{									\
+	return &h->ebr;							\
 }
 
 /* quiesce for structures that defer nothing. */
@@ -249,6 +254,12 @@ static __always_inline int ds_##name##_quiesce(struct ds_##name##_head __arena *
 {									\
 	(void)h;							\
 	return 0;							\
+}									\
+static __always_inline struct arena_ebr __arena *			\
+ds_##name##_ebr(struct ds_##name##_head __arena *h)			\
+{									\
+	(void)h;							\
+	return NULL;							\
 }
 
 /* Metadata accessor.  Userspace only: BPF data sections cannot hold the

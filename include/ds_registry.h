@@ -108,6 +108,18 @@ static __always_inline int ds_quiesce(int kind, void __arena *head)
 	}
 }
 
+/* The EBR domain of the structure at @head, or NULL if it defers nothing. */
+static __always_inline struct arena_ebr __arena *ds_ebr_of(int kind, void __arena *head)
+{
+	switch (kind) {
+#define DS_REGISTER(name) case DS_KIND_##name: return ds_##name##_ebr(head);
+#include "ds_registry.def"
+#undef DS_REGISTER
+	default:
+		return NULL;
+	}
+}
+
 /* The verify_reason of the structure at @head (after a failed verify). */
 static __always_inline __u32 ds_verify_reason(int kind, void __arena *head)
 {

@@ -123,6 +123,12 @@ void report_print(FILE *f, const struct run_result *r)
 
 	fprintf(f, "\nData Structure State:\n");
 	fprintf(f, "  Elements in %s: %lld\n", r->ds_name, (long long)r->ds.current_elements);
+	if (r->has_ebr)
+		fprintf(f, "  Reclamation (EBR): epoch %llu, %llu advances, %llu refused, "
+			"%llu stalls, %llu dead threads reaped\n",
+			(unsigned long long)r->ebr.epoch, (unsigned long long)r->ebr.advances,
+			(unsigned long long)r->ebr.blocked, (unsigned long long)r->ebr.stalls,
+			(unsigned long long)r->ebr.reaped);
 
 	fprintf(f, "\nTest Duration: %.2f seconds\n", r->secs);
 	if (r->verified >= 0)
@@ -178,6 +184,12 @@ int report_json(const char *path, const struct run_result *r)
 		(unsigned long long)r->mem.allocs, (unsigned long long)r->mem.frees,
 		(unsigned long long)r->mem.current, (unsigned long long)r->mem.failed,
 		(unsigned long long)r->mem.pages_total);
+	if (r->has_ebr)
+		fprintf(f, "  \"ebr\": {\"epoch\": %llu, \"advances\": %llu, \"refused\": %llu, "
+			"\"stalls\": %llu, \"reaped\": %llu},\n",
+			(unsigned long long)r->ebr.epoch, (unsigned long long)r->ebr.advances,
+			(unsigned long long)r->ebr.blocked, (unsigned long long)r->ebr.stalls,
+			(unsigned long long)r->ebr.reaped);
 	fprintf(f, "  \"elements\": %lld,\n  \"expected_elements\": %lld,\n",
 		(long long)r->ds.current_elements, (long long)r->expected);
 	fprintf(f, "  \"verification\": %s\n}\n",

@@ -16,6 +16,8 @@ struct run_result {
 	struct skel_counts prefill;
 	struct arena_stats mem;
 	struct ds_stats ds;
+	struct arena_ebr_stats ebr;	/* valid when has_ebr */
+	int has_ebr;
 	__s64 expected;			/* elements by the drivers' counts */
 	double secs;
 	int verified;			/* -1 not run, 0 FAIL, 1 PASS */

@@ -327,6 +327,18 @@ static void housekeeping(struct kern *k)
 		kern_run(k->skel->progs.arena_refill, NULL, 0);
 }
 
+/* Allocator, structure and reclamation state after the run. */
+static void collect_state(struct run_result *res, void *head)
+{
+	struct arena_ebr *ebr = ds_ebr_of(env.run.kind, head);
+
+	arena_get_stats(&res->mem);
+	ds_get_stats(env.run.kind, head, &res->ds);
+	res->has_ebr = ebr != NULL;
+	if (ebr)
+		arena_ebr_get_stats(ebr, &res->ebr);
+}
+
 /* Verify from userspace and from the kernel, then check conservation. */
 static int verify_all(struct kern *k, struct run_result *res, void *head)
 {
@@ -337,8 +349,12 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	__s64 counted = 0;
 
 	if (ds_quiesce(env.run.kind, head)) {
+		collect_state(res, head);
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
-			 "retired nodes still held back after all contexts stopped");
+			 "retired nodes still held back after all contexts stopped "
+			 "(%u records active, %llu stalls, last on record %d)",
+			 res->ebr.active, (unsigned long long)res->ebr.stalls,
+			 (int)res->ebr.stall_slot - 1);
 		return 0;
 	}
 	urc = ds_dispatch(env.run.kind, head, &r);
@@ -359,8 +375,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 		counted += counts_net(&res->hooks_c[i]);
 	counted += counts_net(&res->prefill);
 	res->expected = counted;
-	arena_get_stats(&res->mem);
-	ds_get_stats(env.run.kind, head, &res->ds);
+	collect_state(res, head);
 	if (counted != res->ds.current_elements) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
 			 "conservation: contexts added %lld elements, structure holds %lld",
@@ -484,6 +499,10 @@ int main(int argc, char **argv)
 		}
 	}
 	tty_out = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+	/* From here on a signal ends the run with statistics, even one that
+	 * arrives while the programs load. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 
 	if (kern_load(&k, env.run.kind, env.arena_pages, env.hooks))
 		goto out;
@@ -500,8 +519,7 @@ int main(int argc, char **argv)
 	       k.hooks == HOOKS_TP && env.hooks == HOOKS_AUTO ?
 	       " (LSM programs refused by this kernel: tracepoint fallback)" : "");
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	fflush(stdout);
 	k.skel->data->hook_exit_delete = !env.monitor;
 	if (kern_attach_hooks(&k))
 		goto out;
@@ -583,8 +601,7 @@ int main(int argc, char **argv)
 			ret = 1;
 	} else {
 		ds_quiesce(env.run.kind, head);
-		arena_get_stats(&res.mem);
-		ds_get_stats(env.run.kind, head, &res.ds);
+		collect_state(&res, head);
 	}
 	if (env.stats)
 		report_print(stdout, &res);

@@ -58,9 +58,10 @@ check_out "hooks operate while threads run" 'hooks: +[1-9][0-9]* ops' \
 
 # --- monitor mode: files created meanwhile show up
 mon() {
-	$SKEL -m -d 3 >"$tmp/mon.out" 2>&1 &
-	local spid=$!
-	sleep 1.2
+	$SKEL -m -d 5 >"$tmp/mon.out" 2>&1 &
+	local spid=$! n=0
+	# The header is printed once the hooks are on (loading may be slow).
+	while ! grep -q '^PID ' "$tmp/mon.out" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 	for i in 1 2 3; do sh -c 'echo $$ >>'"$tmp"'/pids; exec touch '"$tmp"'/f$$'; done
 	wait $spid || return 1
 	cat "$tmp/mon.out"
@@ -72,6 +73,10 @@ check_out "monitor prints elements for files created meanwhile" 'monitor: ([3-9]
 check "json output written" $SKEL -t 2 -o 500 -v --json "$tmp/r.json"
 check "json is valid and complete" python3 -c "import json,sys; d=json.load(open('$tmp/r.json')); \
 assert d['verification']=='PASS' and d['threads']==2 and len(d['workers'])==2, d"
+check "json reports reclamation (list defers frees)" python3 -c "import json; d=json.load(open('$tmp/r.json')); \
+e=d['ebr']; assert e['advances'] > 0 and e['stalls'] == 0 and e['reaped'] == 0, e"
+check_out "the report shows the EBR line" 'Reclamation \(EBR\): epoch [0-9]+, [0-9]+ advances' \
+	$SKEL -t 2 -o 2000 -v
 
 # --- bad input: one clear line, usage hint, exit 2, nothing loaded
 bad() {
@@ -98,8 +103,9 @@ check "bad: --hooks nosuch" bad --hooks nosuch
 check "nothing left attached after runs" no_leftover_progs
 sigterm() {
 	$SKEL -t 2 -o 1000000000 -k 64 -d 30 >"$tmp/term.out" 2>&1 &
-	local spid=$!
-	sleep 1.5
+	local spid=$! n=0
+	while ! grep -q '^skeleton: ' "$tmp/term.out" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	sleep 0.5
 	kill -TERM $spid
 	wait $spid
 	grep -q 'TEST STATISTICS' "$tmp/term.out" && no_leftover_progs
