@@ -236,6 +236,21 @@ static __always_inline void ds_##name##_reset_stats(struct ds_##name##_head __ar
 	ds_counters_reset(&h->stats);					\
 }
 
+/*
+ * range for structures without key order: counted, always
+ * DS_ERROR_INVALID.  Any context, wait-free.
+ */
+#define DS_DEFINE_NO_RANGE(name)						\
+static __always_inline int ds_##name##_range(struct ds_##name##_head __arena *h, \
+					     __u64 lo, __u64 hi, __u64 *count)	\
+{									\
+	(void)lo;							\
+	(void)hi;							\
+	(void)count;							\
+	ds_count(&h->stats, DS_OP_RANGE, DS_ERROR_INVALID);		\
+	return DS_ERROR_INVALID;					\
+}
+
 /* quiesce for structures whose head holds an EBR domain `ebr`. */
 #define DS_DEFINE_EBR_QUIESCE(name)						\
 static __always_inline int ds_##name##_quiesce(struct ds_##name##_head __arena *h) \

@@ -293,18 +293,7 @@ static __always_inline int ds_deque_pop(struct ds_deque_head __arena *h, __u64 *
 	return ds_deque_pop_owner(h, key, value);
 }
 
-/*
- * ds_deque_range - not supported.  Returns DS_ERROR_INVALID.
- */
-static __always_inline int ds_deque_range(struct ds_deque_head __arena *h, __u64 lo,
-					  __u64 hi, __u64 *count)
-{
-	(void)lo;
-	(void)hi;
-	(void)count;
-	ds_count(&h->stats, DS_OP_RANGE, DS_ERROR_INVALID);
-	return DS_ERROR_INVALID;
-}
+DS_DEFINE_NO_RANGE(deque)	/* no key order */
 
 /*
  * ds_deque_verify - check 0 <= bottom - top <= capacity (DS_CORRUPT_INDEX),

@@ -367,16 +367,7 @@ static __always_inline int ds_hash_pop(struct ds_hash_head __arena *h, __u64 *ke
 	return DS_ERROR_INVALID;
 }
 
-/* ds_hash_range - not supported (no order): returns DS_ERROR_INVALID. */
-static __always_inline int ds_hash_range(struct ds_hash_head __arena *h, __u64 lo,
-					 __u64 hi, __u64 *count)
-{
-	(void)lo;
-	(void)hi;
-	(void)count;
-	ds_count(&h->stats, DS_OP_RANGE, DS_ERROR_INVALID);
-	return DS_ERROR_INVALID;
-}
+DS_DEFINE_NO_RANGE(hash)	/* no key order */
 
 /*
  * ds_hash_verify - check the table: every link points into the allocator's

@@ -280,19 +280,7 @@ static __always_inline int ds_mpmc_pop(struct ds_mpmc_head __arena *h, __u64 *ke
 	return ds_mpmc_dequeue_mpmc(h, key, value);
 }
 
-/*
- * ds_mpmc_range - not supported: a ring has no key order.
- * Returns DS_ERROR_INVALID.
- */
-static __always_inline int ds_mpmc_range(struct ds_mpmc_head __arena *h, __u64 lo, __u64 hi,
-					 __u64 *count)
-{
-	(void)lo;
-	(void)hi;
-	(void)count;
-	ds_count(&h->stats, DS_OP_RANGE, DS_ERROR_INVALID);
-	return DS_ERROR_INVALID;
-}
+DS_DEFINE_NO_RANGE(mpmc)	/* no key order */
 
 /*
  * ds_mpmc_verify - check the ring: 0 <= tail - head <= capacity

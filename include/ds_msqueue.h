@@ -291,17 +291,7 @@ out_count:
 	return rc;
 }
 
-/* ds_msqueue_range - unsupported: always DS_ERROR_INVALID (counted). */
-static __always_inline int ds_msqueue_range(struct ds_msqueue_head __arena *h, __u64 lo,
-					    __u64 hi, __u64 *count)
-{
-	(void)lo;
-	(void)hi;
-	(void)count;
-	if (h)
-		ds_count(&h->stats, DS_OP_RANGE, DS_ERROR_INVALID);
-	return DS_ERROR_INVALID;
-}
+DS_DEFINE_NO_RANGE(msqueue)	/* no key order */
 
 /*
  * ds_msqueue_verify - check the queue: head is a valid node, every link

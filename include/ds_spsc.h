@@ -238,18 +238,7 @@ static __always_inline int ds_spsc_pop(struct ds_spsc_head __arena *h, __u64 *ke
 	return ds_spsc_dequeue_spsc(h, key, value);
 }
 
-/*
- * ds_spsc_range - not supported.  Returns DS_ERROR_INVALID.
- */
-static __always_inline int ds_spsc_range(struct ds_spsc_head __arena *h, __u64 lo, __u64 hi,
-					 __u64 *count)
-{
-	(void)lo;
-	(void)hi;
-	(void)count;
-	ds_count(&h->stats, DS_OP_RANGE, DS_ERROR_INVALID);
-	return DS_ERROR_INVALID;
-}
+DS_DEFINE_NO_RANGE(spsc)	/* no key order */
 
 /*
  * ds_spsc_verify - check the indices: 0 <= tail - head <= capacity, and

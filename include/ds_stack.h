@@ -232,17 +232,7 @@ out_count:
 	return rc;
 }
 
-/* ds_stack_range - unsupported: always DS_ERROR_INVALID (counted). */
-static __always_inline int ds_stack_range(struct ds_stack_head __arena *h, __u64 lo,
-					  __u64 hi, __u64 *count)
-{
-	(void)lo;
-	(void)hi;
-	(void)count;
-	if (h)
-		ds_count(&h->stats, DS_OP_RANGE, DS_ERROR_INVALID);
-	return DS_ERROR_INVALID;
-}
+DS_DEFINE_NO_RANGE(stack)	/* no key order */
 
 /*
  * ds_stack_verify - check the stack: every link points into the
