@@ -153,6 +153,53 @@ static __always_inline int ds_link_ok(__u64 p)
 	return hdr->magic == ARENA_PAGE_MAGIC;
 }
 
+/* What ds_chain_walk() found. */
+struct ds_chain {
+	__u64 n;	/* nodes, @first included */
+	__u64 last;	/* the last node (0 for an empty chain) */
+	__u64 prev;	/* the one before it (0 if none) */
+};
+
+/*
+ * ds_chain_walk - follow a singly linked chain from @first through the
+ * word at byte @link_off of each node, to a 0 link.  Every node must be an
+ * allocator object (DS_CORRUPT_POINTER); a loop is found with Brent's
+ * algorithm in O(length) (DS_CORRUPT_CYCLE).  For verify: only while no
+ * other operation runs.  Returns 0 with *@c filled, a DS_CORRUPT_* reason,
+ * or -1 when the BPF loop budget ran out.
+ */
+static __always_inline int ds_chain_walk(__u64 first, __u32 link_off, struct ds_chain *c)
+{
+	__u64 cur = first, next, saved = first, lam, power;
+
+	c->n = ARENA_ZERO;
+	c->last = 0;
+	c->prev = 0;
+	/* Opaque starting values keep the BPF verifier from tracking every
+	 * power of two. */
+	lam = ARENA_ZERO;
+	power = ARENA_ZERO + 1;
+	while (can_loop) {
+		if (!cur)
+			return 0;
+		if (!ds_link_ok(cur))
+			return DS_CORRUPT_POINTER;
+		c->n++;
+		c->prev = c->last;
+		c->last = cur;
+		next = *(__u64 __arena *)((char __arena *)cur + link_off);
+		if (next && next == saved)
+			return DS_CORRUPT_CYCLE;
+		if (++lam == power) {
+			saved = next;
+			power <<= 1;
+			lam = 0;
+		}
+		cur = next;
+	}
+	return -1;
+}
+
 /* Capabilities announced in the metadata. */
 #define DS_CAP_KEYED	(1U << 0)	/* delete/search by key, unique keys */
 #define DS_CAP_ORDERED	(1U << 1)	/* range and pop (min) are meaningful */

@@ -306,49 +306,29 @@ DS_DEFINE_NO_RANGE(msqueue)	/* no key order */
  */
 static __always_inline int ds_msqueue_verify(struct ds_msqueue_head __arena *h)
 {
-	struct ds_msqueue_node __arena *node;
-	__u64 cur, next, saved, prev = 0, tl, n = ARENA_ZERO, lam, power;
+	struct ds_chain c;
 	struct ds_stats st;
+	__u64 tl;
+	int why;
 
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;
-	cur = h->head;
 	tl = h->tail;
-	if (!cur || !tl)
+	if (!h->head || !tl)
 		return ds_corrupt(h, DS_CORRUPT_SHAPE);
 	if (!ds_link_ok(tl))
 		return ds_corrupt(h, DS_CORRUPT_POINTER);
-	saved = cur;
-	/* Brent's cycle check; opaque starting values keep the BPF verifier
-	 * from tracking every power of two. */
-	lam = ARENA_ZERO;
-	power = ARENA_ZERO + 1;
-	while (can_loop) {
-		if (!ds_link_ok(cur))
-			return ds_corrupt(h, DS_CORRUPT_POINTER);
-		node = DS_MSQUEUE_PTR(cur);
-		next = node->next;
-		if (!next)
-			goto walked;
-		if (next == saved)
-			return ds_corrupt(h, DS_CORRUPT_CYCLE);
-		if (++lam == power) {
-			saved = next;
-			power <<= 1;
-			lam = 0;
-		}
-		n++;
-		prev = cur;
-		cur = next;
-	}
-	return DS_ERROR_BUSY;
-walked:
-	/* cur is the last node, prev the one before it (0 if none). */
-	if (tl != cur && (!prev || tl != prev))
+	why = ds_chain_walk(h->head, offsetof(struct ds_msqueue_node, next), &c);
+	if (why < 0)
+		return DS_ERROR_BUSY;
+	if (why)
+		return ds_corrupt(h, why);
+	/* The tail is the last node or, mid-enqueue, the one before it. */
+	if (tl != c.last && (!c.prev || tl != c.prev))
 		return ds_corrupt(h, DS_CORRUPT_SHAPE);
 	ds_counters_sum(&h->stats, &st);
-	if ((__s64)n != st.current_elements)
+	if ((__s64)c.n - 1 != st.current_elements)	/* the dummy is no element */
 		return ds_corrupt(h, DS_CORRUPT_COUNT);
 	return DS_SUCCESS;
 }

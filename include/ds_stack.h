@@ -245,38 +245,20 @@ DS_DEFINE_NO_RANGE(stack)	/* no key order */
  */
 static __always_inline int ds_stack_verify(struct ds_stack_head __arena *h)
 {
-	__u64 cur, next, saved, n = ARENA_ZERO, lam, power;
+	struct ds_chain c;
 	struct ds_stats st;
+	int why;
 
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;
-	cur = h->top;
-	saved = cur;
-	/* Brent's cycle check; opaque starting values keep the BPF verifier
-	 * from tracking every power of two. */
-	lam = ARENA_ZERO;
-	power = ARENA_ZERO + 1;
-	while (can_loop) {
-		if (!cur)
-			goto walked;
-		if (!ds_link_ok(cur))
-			return ds_corrupt(h, DS_CORRUPT_POINTER);
-		n++;
-		next = DS_STACK_PTR(cur)->next;
-		if (next && next == saved)
-			return ds_corrupt(h, DS_CORRUPT_CYCLE);
-		if (++lam == power) {
-			saved = next;
-			power <<= 1;
-			lam = 0;
-		}
-		cur = next;
-	}
-	return DS_ERROR_BUSY;
-walked:
+	why = ds_chain_walk(h->top, offsetof(struct ds_stack_node, next), &c);
+	if (why < 0)
+		return DS_ERROR_BUSY;
+	if (why)
+		return ds_corrupt(h, why);
 	ds_counters_sum(&h->stats, &st);
-	if ((__s64)n != st.current_elements)
+	if ((__s64)c.n != st.current_elements)
 		return ds_corrupt(h, DS_CORRUPT_COUNT);
 	return DS_SUCCESS;
 }
