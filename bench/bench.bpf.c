@@ -117,6 +117,27 @@ int arena_run(struct bench_args *a)
 				ok++;
 			continue;
 		}
+		if (a->op == BENCH_PQ) {
+			/* n inserts of distinct keys, then n pop-min */
+			if (i < n / 2) {
+				r.op = DS_OP_INSERT;
+				r.key = a->first + bench_perm(i, a->range);
+				r.value = r.key * 2 + 1;
+			} else {
+				r.op = DS_OP_POP;
+			}
+			rc = bench_dispatch(head, &r);
+			if (rc == DS_ERROR_NOMEM && !retry &&
+			    arena_reserve_topup(BENCH_RESERVE) > 0) {
+				retry = 1;
+				i--;
+				continue;
+			}
+			retry = 0;
+			if (rc == DS_SUCCESS)
+				ok++;
+			continue;
+		}
 		if (!retry) {
 			bench_pick(a, &s, i, &op, &key);
 			r.key = key;

@@ -14,6 +14,7 @@ enum bench_op {
 	BENCH_DELETE,	/* delete keys perm(0..n-1) */
 	BENCH_MIX,	/* search_pct% search, the rest insert/delete 50/50 */
 	BENCH_PAIR,	/* n push+pop pairs (queues, stacks) */
+	BENCH_PQ,	/* insert keys first+perm(0..n/2-1), then n/2 pop-min */
 };
 
 struct bench_args {
@@ -22,7 +23,7 @@ struct bench_args {
 	__u64 n;		/* operations (pairs for BENCH_PAIR) */
 	__u64 seed;		/* key stream state, advanced on return */
 	__u32 search_pct;
-	__u32 first;		/* BENCH_FILL/DELETE: first permutation index */
+	__u32 first;		/* FILL/DELETE: first permutation index; PQ: key offset */
 	__u64 ns;		/* out: time inside the loop */
 	__u64 done;		/* out: operations completed */
 	__u64 ok;		/* out: operations that returned success */

@@ -24,6 +24,13 @@ PAIRS = [
     ("kernel", "arena-msqueue", "bpf-queue", "BPF_MAP_TYPE_QUEUE"),
     ("kernel", "arena-mpmc", "bpf-queue", "BPF_MAP_TYPE_QUEUE"),
     ("kernel", "arena-stack", "bpf-stack", "BPF_MAP_TYPE_STACK"),
+    ("kernel", "arena-pq", "bpf-rbtree", "bpf_rbtree kfuncs"),
+    ("kernel", "arena-tree", "bpf-rbtree", "bpf_rbtree kfuncs"),
+    ("kernel", "arena-btree", "bpf-rbtree", "bpf_rbtree kfuncs"),
+    ("kernel", "arena-skiplist", "bpf-rbtree", "bpf_rbtree kfuncs"),
+    ("kernel", "arena-list", "bpf-list", "bpf_list kfuncs"),
+    ("kernel", "arena-msqueue", "bpf-list", "bpf_list kfuncs"),
+    ("kernel", "arena-mpmc", "bpf-list", "bpf_list kfuncs"),
     ("user", "user-arena-hash", "user-syscall-hash", "syscalls"),
     ("user", "user-arena-hash", "malloc-hash", "same code, malloc'd"),
     ("user", "user-arena-hash", "ck_hs", "Concurrency Kit"),
@@ -44,7 +51,12 @@ PAIRS = [
 ]
 
 WORKLOADS = ["lookup", "update", "delete", "read-mostly", "balanced",
-             "write-only", "push+pop"]
+             "write-only", "push+pop", "insert+popmin"]
+
+# Mixed runs (section "mixed"): each side while both run, against that
+# side alone measured just before; the total against the sum of the two.
+MIXED = [("mixed-user", "user-alone"), ("mixed-kernel", "kernel-alone"),
+         ("mixed-total", "user+kernel-alone")]
 
 
 def run_mode(binary, mode, suffix="", env=None):
@@ -103,22 +115,45 @@ def main():
                             "ours_ops": a["ops_per_sec"], "peer_ops": b["ops_per_sec"],
                             "ratio": a["ops_per_sec"] / b["ops_per_sec"],
                         })
+    for sfx in ("", BIG):
+        for wl in WORKLOADS:
+            for keys in sorted({r["keys"] for r in rows}):
+                alone = [idx.get(("mixed", wl, keys, 1, n + sfx))
+                         for n in ("user-alone", "kernel-alone")]
+                if not all(alone):
+                    continue
+                for ours, peer in MIXED:
+                    a = idx.get(("mixed", wl, keys, 2, ours + sfx))
+                    b = (alone[0] if peer == "user-alone" else
+                         alone[1] if peer == "kernel-alone" else None)
+                    peer_ops = (b["ops_per_sec"] if b else
+                                alone[0]["ops_per_sec"] + alone[1]["ops_per_sec"])
+                    if a and peer_ops > 0:
+                        comps.append({
+                            "section": "mixed", "workload": wl, "keys": keys,
+                            "threads": 2, "ours": ours + sfx, "peer": peer + sfx,
+                            "peer_kind": "the same side(s) alone",
+                            "ours_ops": a["ops_per_sec"], "peer_ops": peer_ops,
+                            "ratio": a["ops_per_sec"] / peer_ops,
+                        })
     scaling = []
     for r in rows:
-        if r["workload"] == "read-mostly" and r["threads"] == 2:
+        if r["workload"] == "read-mostly" and r["threads"] == 2 and r["section"] != "mixed":
             one = idx.get((r["section"], "read-mostly", r["keys"], 1, r["contender"]))
             if one and one["ops_per_sec"] > 0:
                 scaling.append({"section": r["section"], "contender": r["contender"],
                                 "keys": r["keys"],
                                 "speedup_2_vs_1": r["ops_per_sec"] / one["ops_per_sec"]})
 
-    hdr = (f"{'side':6} {'workload':11} {'keys':>6} {'thr':>3}  {'ours':20} {'ops/s':>10}  "
-           f"{'peer':18} {'ops/s':>10}  {'ours/peer':>9}")
+    wo = max([4] + [len(c["ours"]) for c in comps])
+    wp = max([4] + [len(c["peer"]) for c in comps])
+    hdr = (f"{'side':6} {'workload':13} {'keys':>6} {'thr':>3}  {'ours':{wo}} {'ops/s':>10}  "
+           f"{'peer':{wp}} {'ops/s':>10}  {'ours/peer':>9}")
     print(hdr)
     print("-" * len(hdr))
     for c in comps:
-        print(f"{c['section']:6} {c['workload']:11} {c['keys']:>6} {c['threads']:>3}  "
-              f"{c['ours']:20} {fmt(c['ours_ops']):>10}  {c['peer']:18} "
+        print(f"{c['section']:6} {c['workload']:13} {c['keys']:>6} {c['threads']:>3}  "
+              f"{c['ours']:{wo}} {fmt(c['ours_ops']):>10}  {c['peer']:{wp}} "
               f"{fmt(c['peer_ops']):>10}  {c['ratio']:8.2f}x")
     print()
     print("read-mostly hash, 2 threads / 1 thread:")
@@ -151,14 +186,17 @@ def chart(rows):
         return
     panels = [
         ("hash, read-mostly (90% search), 1024 keys",
-         [r for r in rows if r["workload"] == "read-mostly" and r["keys"] == 1024]),
-        ("queues and stacks, push+pop pairs",
+         [r for r in rows if r["workload"] == "read-mostly" and r["keys"] == 1024
+          and r["section"] != "mixed"]),
+        ("queues, stacks, lists: push+pop pairs",
          [r for r in rows if r["workload"] == "push+pop"]),
+        ("ordered: insert 1024 keys, pop-min all",
+         [r for r in rows if r["workload"] == "insert+popmin" and r["keys"] == 1024]),
     ]
     datafile = os.path.join(HERE, ".throughput.dat")
-    script = ['set terminal svg size 1100,480 dynamic font "sans,10"',
+    script = ['set terminal svg size 1650,480 dynamic font "sans,10"',
               f"set output '{os.path.join(HERE, 'throughput.svg')}'",
-              "set multiplot layout 1,2",
+              "set multiplot layout 1,3",
               "set xlabel 'threads'", "set ylabel 'M ops/s'", "set xtics 1",
               "set xrange [0.8:2.2]", "set yrange [0:*]", "set grid",
               "set key outside right top vertical font ',8'"]
