@@ -8,13 +8,16 @@
  *   bench sa      the same ds_* code on a standalone arena (anonymous
  *                 memory at the same address: the "malloc'd memory" case)
  *   bench peers   Concurrency Kit and liburcu on the same key stream
+ *   bench prof    the pieces of a kernel-side arena hash lookup, timed
+ *                 one at a time (where the time goes)
  *
  * Every figure: one warm-up run, then three runs; the median is printed
  * as "R <section> <workload> <keys> <threads> <contender> <ops/s> <r1> <r2> <r3>".
  * A run lasts 250 ms of busy time per thread; each thread's rate is its
  * operations (push+pop: pairs whose pop got an element) over its own busy
- * time, and the figure is the sum over threads.  The last field is the
- * share of operations that succeeded.
+ * time, and the figure is the sum over threads.  The last two fields are
+ * the share of operations that succeeded and the share of wall time the
+ * thread(s) had a CPU (last run; mean over threads).
  * BENCH_QUICK=1 in the environment shortens the runs.
  */
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -142,8 +146,17 @@ struct thr {
 	int tid;
 	struct bench_args proto;
 	double rate;
+	double oncpu;		/* thread CPU time / wall time of its run */
 	__u64 ops, ok;
 };
+
+static __u64 thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static void pin(int cpu)
 {
@@ -161,9 +174,13 @@ static void *thr_main(void *arg)
 	struct bench_args a = t->proto;
 	__u64 ns = 0, ops = 0, ok = 0, limit = (__u64)(run_sec * 1e9);
 
+	__u64 w0, c0;
+
 	pin(t->tid);
 	if (t->c->thread_init)
 		t->c->thread_init(t->c, t->tid);
+	w0 = now_ns();
+	c0 = thread_cpu_ns();
 	while (ns < limit) {
 		/* PQ: one batch = fill the structure with range keys, empty it */
 		a.n = a.op == BENCH_PQ ? 2ULL * a.range : BATCH;
@@ -172,6 +189,7 @@ static void *thr_main(void *arg)
 		ops += a.done;
 		ok += a.ok;
 	}
+	t->oncpu = (double)(thread_cpu_ns() - c0) / (now_ns() - w0 + 1);
 	t->ops = ops;
 	t->ok = ok;
 	if (t->c->thread_fini)
@@ -187,6 +205,9 @@ static void *thr_main(void *arg)
 /* Share of successful operations in the last run (a sanity check: a
  * lookup that misses everything would be fast for the wrong reason). */
 static double last_ok;
+/* Share of its run's wall time each thread had a CPU (last run): well
+ * below 1 means the machine, not the structure, set the pace. */
+static double last_cpu[MAX_THREADS];
 
 /* Run thread i on contender cs[i]; rates[i] gets its ops per busy second. */
 static void run_set(struct cont **cs, __u32 op, __u32 range, __u32 pct, int nthr, __u64 seed,
@@ -211,6 +232,7 @@ static void run_set(struct cont **cs, __u32 op, __u32 range, __u32 pct, int nthr
 	for (i = 0; i < nthr; i++) {
 		pthread_join(t[i].th, NULL);
 		rates[i] = t[i].rate;
+		last_cpu[i] = t[i].oncpu;
 		ops += t[i].ops;
 		ok += t[i].ok;
 	}
@@ -237,6 +259,7 @@ static double run_deletes(struct cont *c, __u32 range, __u32 *cursor)
 {
 	struct bench_args a = { .op = BENCH_DELETE, .range = range };
 	__u64 ns = 0, ops = 0, okn = 0, limit = (__u64)(run_sec * 1e9);
+	__u64 w0 = now_ns(), c0 = thread_cpu_ns();
 
 	while (ns < limit) {
 		if (*cursor >= range) {
@@ -255,6 +278,7 @@ static double run_deletes(struct cont *c, __u32 range, __u32 *cursor)
 		seq_run(c, BENCH_FILL, range, 0, *cursor);
 	*cursor = 0;
 	last_ok = ops ? (double)okn / ops : 0;
+	last_cpu[0] = (double)(thread_cpu_ns() - c0) / (now_ns() - w0 + 1);
 	return ns ? ops * 1e9 / ns : 0;
 }
 
@@ -299,8 +323,9 @@ static void figure(const char *section, struct cont *c, __u32 op, __u32 range, _
 	}
 	memcpy(m, r + 1, sizeof(m));
 	qsort(m, 3, sizeof(double), cmp_double);
-	printf("R %s %s %u %d %s %.0f %.0f %.0f %.0f %.3f\n", section, op_name(op, pct), range,
-	       nthr, c->name, m[1], r[1], r[2], r[3], last_ok);
+	printf("R %s %s %u %d %s %.0f %.0f %.0f %.0f %.3f %.2f\n", section, op_name(op, pct),
+	       range, nthr, c->name, m[1], r[1], r[2], r[3], last_ok,
+	       nthr > 1 ? (last_cpu[0] + last_cpu[1]) / 2 : last_cpu[0]);
 	fflush(stdout);
 }
 
@@ -371,8 +396,9 @@ static void figure_mixed(struct cont *user, struct cont *kern, __u32 range, __u3
 	for (k = 0; k < 3; k++) {
 		memcpy(m, r[k] + 1, sizeof(m));
 		qsort(m, 3, sizeof(double), cmp_double);
-		printf("R mixed %s %u 2 %s %.0f %.0f %.0f %.0f %.3f\n", op_name(BENCH_MIX, pct),
-		       range, names[k], m[1], r[k][1], r[k][2], r[k][3], last_ok);
+		printf("R mixed %s %u 2 %s %.0f %.0f %.0f %.0f %.3f %.2f\n",
+		       op_name(BENCH_MIX, pct), range, names[k], m[1], r[k][1], r[k][2],
+		       r[k][3], last_ok, k < 2 ? last_cpu[k] : (last_cpu[0] + last_cpu[1]) / 2);
 	}
 	fflush(stdout);
 }
@@ -656,6 +682,41 @@ static void mode_kern(void)
 	}
 	if (!large_only)
 		mode_kern_graph();
+}
+
+/* ---------------------------------------------------------- profile */
+
+static const char *const prof_names[PROF_MAX] = {
+	"prof-loop", "prof-ebr", "prof-count", "prof-walk", "prof-walk+ebr",
+	"prof-inline", "prof-dispatch",
+};
+
+static void prof_batch(struct cont *c, int tid, struct bench_args *a)
+{
+	a->variant = (__u32)(uintptr_t)c->priv;
+	kern_batch(c, tid, a);
+}
+
+/* The pieces of a kernel-side arena hash lookup (1024 keys, table full),
+ * next to BPF_MAP_TYPE_HASH lookups in the same process. */
+static void mode_prof(void)
+{
+	struct bench_bpf *s = kern_load(DS_KIND_hash, SMALL_KEYS);
+	struct cont *c;
+	__u32 v;
+
+	c = kern_cont("arena-hash", s->progs.arena_run);
+	seq_run(c, BENCH_FILL, SMALL_KEYS, 0, SMALL_KEYS);
+	c = kern_cont("bpf-hash", s->progs.hmap_run);
+	seq_run(c, BENCH_FILL, SMALL_KEYS, 0, SMALL_KEYS);
+	figure("profile", c, BENCH_LOOKUP, SMALL_KEYS, 0, 1);
+	for (v = 0; v < PROF_MAX; v++) {
+		c = kern_cont(prof_names[v], s->progs.prof_run);
+		c->batch = prof_batch;
+		c->priv = (void *)(uintptr_t)v;
+		figure("profile", c, BENCH_LOOKUP, SMALL_KEYS, 0, 1);
+	}
+	kern_unload(s);
 }
 
 /* ------------------------------------------------- standalone arena */
@@ -1024,7 +1085,7 @@ int main(int argc, char **argv)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s kern|sa|peers\n", argv[0]);
+		fprintf(stderr, "usage: %s kern|sa|peers|prof\n", argv[0]);
 		return 2;
 	}
 	if (q && *q && strcmp(q, "0"))
@@ -1039,6 +1100,8 @@ int main(int argc, char **argv)
 		mode_sa();
 	else if (!strcmp(argv[1], "peers"))
 		mode_peers();
+	else if (!strcmp(argv[1], "prof"))
+		mode_prof();
 	else
 		return 2;
 	fprintf(stderr, "\n");

@@ -27,6 +27,20 @@ struct bench_args {
 	__u64 ns;		/* out: time inside the loop */
 	__u64 done;		/* out: operations completed */
 	__u64 ok;		/* out: operations that returned success */
+	__u32 variant;		/* prof_run: enum bench_prof */
+	__u32 pad;
+};
+
+/* prof_run: one piece of an arena hash lookup at a time (bench.bpf.c). */
+enum bench_prof {
+	PROF_LOOP,	/* key stream only: the loop's own cost */
+	PROF_EBR,	/* + arena_ebr_enter/exit, no table access */
+	PROF_COUNT,	/* + ds_count() statistics, no table access */
+	PROF_WALK,	/* + bucket walk, no EBR, no statistics */
+	PROF_WALK_EBR,	/* + bucket walk inside EBR, no statistics */
+	PROF_INLINE,	/* ds_hash_search() inlined (no bench_dispatch call) */
+	PROF_DISPATCH,	/* ds_hash_search() through bench_dispatch (= arena_run) */
+	PROF_MAX,
 };
 
 struct bench_pages_args {

@@ -8,6 +8,8 @@
  *   rbt_run   BENCH_PQ: insert a->n / 2 keys (first + perm(i)), then take
  *             the minimum a->n / 2 times (bpf_rbtree_first + _remove)
  *   lst_run   BENCH_PAIR: a->n push_back + pop_front pairs
+ *   obj_run   a->n bpf_obj_new + bpf_obj_drop, nothing else (what the
+ *             node allocation of the two above costs on its own)
  *
  * Every operation takes and releases the lock on its own, as a caller of a
  * shared queue or tree would: a push+pop pair is two critical sections.
@@ -139,6 +141,28 @@ int lst_run(struct bench_args *a)
 	a->done = i;
 	a->ok = ok;
 	a->seed += sum;
+	return 0;
+}
+
+SEC("syscall")
+int obj_run(struct bench_args *a)
+{
+	__u64 n = a->n, i, ok = 0, t0, t1;
+	struct ls_elem *e;
+
+	t0 = bpf_ktime_get_ns();
+	for (i = ARENA_ZERO; i < n && can_loop; i++) {
+		e = g_new(struct ls_elem);
+		if (!e)
+			continue;
+		e->value = i;
+		g_drop(e);
+		ok++;
+	}
+	t1 = bpf_ktime_get_ns();
+	a->ns = t1 - t0;
+	a->done = i;
+	a->ok = ok;
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Run the benchmark binary in its three modes, then print the table of
+"""Run the benchmark binary in its four modes, then print the table of
 throughput and ours/peer ratios, write bench/results.json and draw
 bench/throughput.svg (gnuplot) of throughput versus threads.
 
@@ -74,8 +74,17 @@ def run_mode(binary, mode, suffix="", env=None):
             "threads": int(f[4]), "contender": f[5] + suffix, "ops_per_sec": float(f[6]),
             "runs": [float(x) for x in f[7:10]],
             "ok_share": float(f[10]),
+            "oncpu_share": float(f[11]) if len(f) > 11 else None,
         })
     return rows
+
+
+def oncpu(c):
+    """ours/peer share of wall time their threads had a CPU."""
+    a, b = c.get("ours_oncpu"), c.get("peer_oncpu")
+    if a is None or b is None:
+        return "-"
+    return f"{min(a, 9.99):.2f}/{min(b, 9.99):.2f}"
 
 
 def fmt(x):
@@ -91,7 +100,7 @@ def main():
     quick = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
     t0 = time.time()
     rows = []
-    for mode in ("kern", "sa", "peers"):
+    for mode in ("kern", "sa", "peers", "prof"):
         rows += run_mode(binary, mode)
     if len(sys.argv) > 2:
         env = dict(os.environ, BENCH_LARGE_HASH_ONLY="1")
@@ -114,6 +123,8 @@ def main():
                             "peer_kind": label,
                             "ours_ops": a["ops_per_sec"], "peer_ops": b["ops_per_sec"],
                             "ratio": a["ops_per_sec"] / b["ops_per_sec"],
+                            "ours_oncpu": a.get("oncpu_share"),
+                            "peer_oncpu": b.get("oncpu_share"),
                         })
     for sfx in ("", BIG):
         for wl in WORKLOADS:
@@ -135,6 +146,10 @@ def main():
                             "peer_kind": "the same side(s) alone",
                             "ours_ops": a["ops_per_sec"], "peer_ops": peer_ops,
                             "ratio": a["ops_per_sec"] / peer_ops,
+                            "ours_oncpu": a.get("oncpu_share"),
+                            "peer_oncpu": (b or alone[0]).get("oncpu_share") if b else
+                            ((alone[0].get("oncpu_share") or 0) +
+                             (alone[1].get("oncpu_share") or 0)) / 2,
                         })
     scaling = []
     for r in rows:
@@ -148,18 +163,45 @@ def main():
     wo = max([4] + [len(c["ours"]) for c in comps])
     wp = max([4] + [len(c["peer"]) for c in comps])
     hdr = (f"{'side':6} {'workload':13} {'keys':>6} {'thr':>3}  {'ours':{wo}} {'ops/s':>10}  "
-           f"{'peer':{wp}} {'ops/s':>10}  {'ours/peer':>9}")
+           f"{'peer':{wp}} {'ops/s':>10}  {'ours/peer':>9}  {'on-cpu':>9}")
     print(hdr)
     print("-" * len(hdr))
     for c in comps:
         print(f"{c['section']:6} {c['workload']:13} {c['keys']:>6} {c['threads']:>3}  "
               f"{c['ours']:{wo}} {fmt(c['ours_ops']):>10}  {c['peer']:{wp}} "
-              f"{fmt(c['peer_ops']):>10}  {c['ratio']:8.2f}x")
+              f"{fmt(c['peer_ops']):>10}  {c['ratio']:8.2f}x  {oncpu(c):>9}")
     print()
     print("read-mostly hash, 2 threads / 1 thread:")
     for s in scaling:
         print(f"  {s['section']:6} {s['contender']:20} keys={s['keys']:<7} "
               f"{s['speedup_2_vs_1']:.2f}x")
+
+    # Where a kernel-side arena hash lookup spends its time (bench prof).
+    prof_desc = {
+        "bpf-hash": "BPF_MAP_TYPE_HASH lookup (the peer)",
+        "prof-loop": "loop + key stream, no lookup",
+        "prof-ebr": "loop + EBR enter/exit only",
+        "prof-count": "loop + ds_count() statistics only",
+        "prof-walk": "loop + bucket walk (no EBR, no statistics)",
+        "prof-walk+ebr": "loop + walk inside EBR (no statistics)",
+        "prof-inline": "ds_hash_search() inlined (EBR + walk + statistics)",
+        "prof-dispatch": "ds_hash_search() via bench_dispatch() (= arena-hash)",
+    }
+    prof = [r for r in rows if r["section"] == "profile"]
+    profile = []
+    if prof:
+        print()
+        print("kernel arena-hash lookup, 1024 keys: ns per lookup (1e9 / median ops/s)")
+        base = next((r for r in prof if r["contender"] == "prof-loop"), None)
+        for r in prof:
+            ns = 1e9 / r["ops_per_sec"] if r["ops_per_sec"] else 0
+            extra = ns - 1e9 / base["ops_per_sec"] if base and r is not base else None
+            profile.append({"variant": r["contender"], "what": prof_desc.get(r["contender"], ""),
+                            "ns_per_op": round(ns, 2),
+                            "over_loop_ns": round(extra, 2) if extra is not None else None})
+            more = f"  (+{extra:5.1f} over the loop)" if extra is not None else ""
+            print(f"  {r['contender']:14} {ns:6.1f} ns{more:26}  "
+                  f"{prof_desc.get(r['contender'], '')}")
 
     meta = {
         "command": ("BENCH_QUICK=1 " if quick else "") + "make bench",
@@ -172,7 +214,7 @@ def main():
     }
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump({"meta": meta, "figures": rows, "comparisons": comps,
-                   "scaling": scaling}, f, indent=1)
+                   "scaling": scaling, "profile": profile}, f, indent=1)
     chart(rows)
     print(f"\nwrote bench/results.json and bench/throughput.svg "
           f"({meta['seconds']} s)", file=sys.stderr)
