@@ -719,6 +719,17 @@ static void mode_prof(void)
 	kern_unload(s);
 }
 
+/* What the kfunc peers' node allocation costs alone: bpf_obj_new +
+ * bpf_obj_drop with no list or tree (graph.bpf.c obj_run). */
+static void mode_prof_graph(void)
+{
+	struct graph_bpf *g = graph_load();
+	struct cont *c = kern_cont("bpf-obj-new+drop", g->progs.obj_run);
+
+	figure("profile", c, BENCH_PAIR, SMALL_KEYS, 0, 1);
+	graph_bpf__destroy(g);
+}
+
 /* ------------------------------------------------- standalone arena */
 
 static void mode_sa(void)
@@ -1100,8 +1111,10 @@ int main(int argc, char **argv)
 		mode_sa();
 	else if (!strcmp(argv[1], "peers"))
 		mode_peers();
-	else if (!strcmp(argv[1], "prof"))
+	else if (!strcmp(argv[1], "prof")) {
 		mode_prof();
+		mode_prof_graph();
+	}
 	else
 		return 2;
 	fprintf(stderr, "\n");

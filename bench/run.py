@@ -187,7 +187,7 @@ def main():
         "prof-inline": "ds_hash_search() inlined (EBR + walk + statistics)",
         "prof-dispatch": "ds_hash_search() via bench_dispatch() (= arena-hash)",
     }
-    prof = [r for r in rows if r["section"] == "profile"]
+    prof = [r for r in rows if r["section"] == "profile" and r["workload"] == "lookup"]
     profile = []
     if prof:
         print()
@@ -202,6 +202,15 @@ def main():
             more = f"  (+{extra:5.1f} over the loop)" if extra is not None else ""
             print(f"  {r['contender']:14} {ns:6.1f} ns{more:26}  "
                   f"{prof_desc.get(r['contender'], '')}")
+
+    alloc = idx.get(("profile", "push+pop", 1024, 1, "bpf-obj-new+drop"))
+    if alloc and alloc["ops_per_sec"]:
+        print(f"\nbpf_obj_new + bpf_obj_drop alone (the kfunc peers' node allocation): "
+              f"{1e9 / alloc['ops_per_sec']:.1f} ns per pair")
+        profile.append({"variant": "bpf-obj-new+drop",
+                        "what": "bpf_obj_new + bpf_obj_drop, no list or tree",
+                        "ns_per_op": round(1e9 / alloc["ops_per_sec"], 2),
+                        "over_loop_ns": None})
 
     meta = {
         "command": ("BENCH_QUICK=1 " if quick else "") + "make bench",
