@@ -653,6 +653,8 @@ static void mode_kern(void)
 		figure("user", us[1], BENCH_LOOKUP, ranges[i], 0, 1);
 		figure("user", us[0], BENCH_UPDATE, ranges[i], 0, 1);
 		figure("user", us[1], BENCH_UPDATE, ranges[i], 0, 1);
+		figure("user", us[0], BENCH_DELETE, ranges[i], 0, 1);
+		figure("user", us[1], BENCH_DELETE, ranges[i], 0, 1);
 		keyed_suite("kernel", cs, 2, ranges[i]);
 		/* the user-side mixes on the now half-full arena table */
 		figure("user", us[0], BENCH_MIX, ranges[i], MIX_READ, 1);
@@ -755,6 +757,7 @@ static void mode_sa(void)
 		seq_run(c, BENCH_FILL, ranges[i], 0, ranges[i]);
 		figure("user", c, BENCH_LOOKUP, ranges[i], 0, 1);
 		figure("user", c, BENCH_UPDATE, ranges[i], 0, 1);
+		figure("user", c, BENCH_DELETE, ranges[i], 0, 1);
 		seq_run(c, BENCH_DELETE, ranges[i], ranges[i] / 2, ranges[i] - ranges[i] / 2);
 		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 1);
 		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 2);
