@@ -240,7 +240,7 @@ def chart(rows):
          [r for r in rows if r["workload"] == "read-mostly" and r["keys"] == 1024
           and r["section"] != "mixed"]),
         ("queues, stacks, lists: push+pop pairs",
-         [r for r in rows if r["workload"] == "push+pop"]),
+         [r for r in rows if r["workload"] == "push+pop" and r["section"] != "profile"]),
         ("ordered: insert 1024 keys, pop-min all",
          [r for r in rows if r["workload"] == "insert+popmin" and r["keys"] == 1024]),
     ]
@@ -261,7 +261,7 @@ def chart(rows):
             blocks.append("\n".join(f"{t} {v / 1e6:.3f}" for t, v in pts))
             style = "dashtype 2" if not name.startswith(("arena", "user-arena")) else ""
             plots.append(f"'{datafile}' index {len(blocks) - 1} with linespoints "
-                         f"{style} title '{sec}: {name}'")
+                         f"{style} title '{sec}: {name}' noenhanced")
         script.append(f"set title '{title}'")
         script.append("plot " + ", ".join(plots))
     script.append("unset multiplot")
