@@ -1108,18 +1108,19 @@ int main(int argc, char **argv)
 		nthreads_max = n > 0 ? n : 1;
 	if (!getenv("BENCH_VERBOSE"))
 		libbpf_set_print(NULL);
-	if (!strcmp(argv[1], "kern"))
+	if (!strcmp(argv[1], "kern")) {
 		mode_kern();
-	else if (!strcmp(argv[1], "sa"))
+	} else if (!strcmp(argv[1], "sa")) {
 		mode_sa();
-	else if (!strcmp(argv[1], "peers"))
+	} else if (!strcmp(argv[1], "peers")) {
 		mode_peers();
-	else if (!strcmp(argv[1], "prof")) {
+	} else if (!strcmp(argv[1], "prof")) {
 		mode_prof();
 		mode_prof_graph();
-	}
-	else
+	} else {
+		fprintf(stderr, "bench: unknown mode '%s' (kern|sa|peers|prof)\n", argv[1]);
 		return 2;
+	}
 	fprintf(stderr, "\n");
 	return 0;
 }
