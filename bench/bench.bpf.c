@@ -188,6 +188,17 @@ static __always_inline int prof_walk(struct ds_hash_head __arena *h, __u64 key, 
 	return DS_ERROR_BUSY;
 }
 
+/* ds_count() with plain adds: what counting would cost without locked
+ * RMWs (a BPF program's slot is its CPU). */
+static __always_inline void prof_count_plain(struct ds_hash_head __arena *h, int rc)
+{
+	struct ds_slot_counters __arena *c = &h->stats.slot[arena_slot()];
+
+	c->calls[DS_OP_SEARCH] += 1;
+	if (rc == DS_SUCCESS)
+		c->ok[DS_OP_SEARCH] += 1;
+}
+
 /* Lookups of random keys on the filled arena hash, a->variant selecting
  * which pieces run (enum bench_prof).  ok counts found keys (or, for the
  * variants that do not look, successful enters). */
@@ -198,11 +209,16 @@ int prof_run(struct bench_args *a)
 	struct ds_req r = {};
 	__u64 n = a->n, s = a->seed, i, ok = 0, key, v = 0, t0, t1;
 	__u32 var = a->variant, op;
-	int idx, rc;
+	int idx, rc, bidx = -1;
 
 	if (!h || ds_kind != DS_KIND_hash)
 		return -1;
 	t0 = bpf_ktime_get_ns();
+	if (var == PROF_BATCH) {
+		bidx = arena_ebr_enter(&h->ebr);
+		if (bidx < 0)
+			return -1;
+	}
 	for (i = ARENA_ZERO; i < n && can_loop; i++) {
 		bench_pick(a, &s, i, &op, &key);
 		switch (var) {
@@ -230,6 +246,16 @@ int prof_run(struct bench_args *a)
 		case PROF_INLINE:
 			rc = ds_hash_search(h, key, &v);
 			break;
+		case PROF_PLAIN:
+			idx = arena_ebr_enter(&h->ebr);
+			rc = idx < 0 ? DS_ERROR_BUSY : prof_walk(h, key, &v);
+			arena_ebr_exit(&h->ebr, idx);
+			prof_count_plain(h, rc);
+			break;
+		case PROF_BATCH:
+			rc = prof_walk(h, key, &v);
+			prof_count_plain(h, rc);
+			break;
 		default:
 			r.op = DS_OP_SEARCH;
 			r.key = key;
@@ -238,6 +264,7 @@ int prof_run(struct bench_args *a)
 		if (rc == DS_SUCCESS)
 			ok++;
 	}
+	arena_ebr_exit(&h->ebr, bidx);
 	t1 = bpf_ktime_get_ns();
 	a->ns = t1 - t0;
 	a->done = i;

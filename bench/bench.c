@@ -690,7 +690,7 @@ static void mode_kern(void)
 
 static const char *const prof_names[PROF_MAX] = {
 	"prof-loop", "prof-ebr", "prof-count", "prof-walk", "prof-walk+ebr",
-	"prof-inline", "prof-dispatch",
+	"prof-inline", "prof-dispatch", "prof-plain-stats", "prof-batch-ebr",
 };
 
 static void prof_batch(struct cont *c, int tid, struct bench_args *a)

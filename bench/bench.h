@@ -40,6 +40,8 @@ enum bench_prof {
 	PROF_WALK_EBR,	/* + bucket walk inside EBR, no statistics */
 	PROF_INLINE,	/* ds_hash_search() inlined (no bench_dispatch call) */
 	PROF_DISPATCH,	/* ds_hash_search() through bench_dispatch (= arena_run) */
+	PROF_PLAIN,	/* walk in EBR + statistics as plain (non-atomic) adds */
+	PROF_BATCH,	/* walk + plain statistics, EBR entered once per batch */
 	PROF_MAX,
 };
 

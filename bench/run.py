@@ -186,6 +186,8 @@ def main():
         "prof-walk+ebr": "loop + walk inside EBR (no statistics)",
         "prof-inline": "ds_hash_search() inlined (EBR + walk + statistics)",
         "prof-dispatch": "ds_hash_search() via bench_dispatch() (= arena-hash)",
+        "prof-plain-stats": "walk in EBR + statistics as plain adds (proposal 1)",
+        "prof-batch-ebr": "walk + plain statistics, EBR once per batch (1+2+3)",
     }
     prof = [r for r in rows if r["section"] == "profile" and r["workload"] == "lookup"]
     profile = []
