@@ -9,6 +9,7 @@
  *   hmap_run    BPF_MAP_TYPE_HASH  (key u64 -> value u64, preallocated)
  *   bq_run      BPF_MAP_TYPE_QUEUE (push+pop pairs)
  *   bs_run      BPF_MAP_TYPE_STACK (push+pop pairs)
+ *   prof_run    the pieces of an arena hash lookup, one at a time
  *   ds_init, arena_pages  allocator set-up and pages for userspace
  */
 #include "bpf_arena_common.h"
@@ -117,6 +118,27 @@ int arena_run(struct bench_args *a)
 				ok++;
 			continue;
 		}
+		if (a->op == BENCH_PQ) {
+			/* n inserts of distinct keys, then n pop-min */
+			if (i < n / 2) {
+				r.op = DS_OP_INSERT;
+				r.key = a->first + bench_perm(i, a->range);
+				r.value = r.key * 2 + 1;
+			} else {
+				r.op = DS_OP_POP;
+			}
+			rc = bench_dispatch(head, &r);
+			if (rc == DS_ERROR_NOMEM && !retry &&
+			    arena_reserve_topup(BENCH_RESERVE) > 0) {
+				retry = 1;
+				i--;
+				continue;
+			}
+			retry = 0;
+			if (rc == DS_SUCCESS)
+				ok++;
+			continue;
+		}
 		if (!retry) {
 			bench_pick(a, &s, i, &op, &key);
 			r.key = key;
@@ -142,6 +164,113 @@ int arena_run(struct bench_args *a)
 	a->done = i;
 	a->ok = ok;
 	a->seed = s;
+	return 0;
+}
+
+/* The bucket walk of ds_hash_search() alone (profiling copy: no EBR, no
+ * statistics; safe here only because nothing is freed during prof_run). */
+static __always_inline int prof_walk(struct ds_hash_head __arena *h, __u64 key, __u64 *value)
+{
+	struct ds_hash_node __arena *curr;
+	__u64 next;
+
+	curr = DS_HASH_PTR(arena_atomic_load_acquire(&h->bucket[ds_hash_bucket_of(key)]));
+	while (can_loop) {
+		if (!curr || curr->key > key)
+			return DS_ERROR_NOT_FOUND;
+		if (curr->key == key) {
+			*value = arena_atomic_load_acquire(&curr->value);
+			next = arena_atomic_load_acquire(&curr->next);
+			return next & DS_HASH_MARK ? DS_ERROR_NOT_FOUND : DS_SUCCESS;
+		}
+		curr = DS_HASH_PTR(arena_atomic_load_acquire(&curr->next));
+	}
+	return DS_ERROR_BUSY;
+}
+
+/* ds_count() with plain adds: what counting would cost without locked
+ * RMWs (a BPF program's slot is its CPU). */
+static __always_inline void prof_count_plain(struct ds_hash_head __arena *h, int rc)
+{
+	struct ds_slot_counters __arena *c = &h->stats.slot[arena_slot()];
+
+	c->calls[DS_OP_SEARCH] += 1;
+	if (rc == DS_SUCCESS)
+		c->ok[DS_OP_SEARCH] += 1;
+}
+
+/* Lookups of random keys on the filled arena hash, a->variant selecting
+ * which pieces run (enum bench_prof).  ok counts found keys (or, for the
+ * variants that do not look, successful enters). */
+SEC("syscall")
+int prof_run(struct bench_args *a)
+{
+	struct ds_hash_head __arena *h = ds_head;
+	struct ds_req r = {};
+	__u64 n = a->n, s = a->seed, i, ok = 0, key, v = 0, t0, t1;
+	__u32 var = a->variant, op;
+	int idx, rc, bidx = -1;
+
+	if (!h || ds_kind != DS_KIND_hash)
+		return -1;
+	t0 = bpf_ktime_get_ns();
+	if (var == PROF_BATCH) {
+		bidx = arena_ebr_enter(&h->ebr);
+		if (bidx < 0)
+			return -1;
+	}
+	for (i = ARENA_ZERO; i < n && can_loop; i++) {
+		bench_pick(a, &s, i, &op, &key);
+		switch (var) {
+		case PROF_LOOP:
+			v += key;
+			rc = DS_SUCCESS;
+			break;
+		case PROF_EBR:
+			idx = arena_ebr_enter(&h->ebr);
+			arena_ebr_exit(&h->ebr, idx);
+			rc = idx < 0 ? DS_ERROR_BUSY : DS_SUCCESS;
+			break;
+		case PROF_COUNT:
+			rc = DS_SUCCESS;
+			ds_count(&h->stats, DS_OP_SEARCH, rc);
+			break;
+		case PROF_WALK:
+			rc = prof_walk(h, key, &v);
+			break;
+		case PROF_WALK_EBR:
+			idx = arena_ebr_enter(&h->ebr);
+			rc = idx < 0 ? DS_ERROR_BUSY : prof_walk(h, key, &v);
+			arena_ebr_exit(&h->ebr, idx);
+			break;
+		case PROF_INLINE:
+			rc = ds_hash_search(h, key, &v);
+			break;
+		case PROF_PLAIN:
+			idx = arena_ebr_enter(&h->ebr);
+			rc = idx < 0 ? DS_ERROR_BUSY : prof_walk(h, key, &v);
+			arena_ebr_exit(&h->ebr, idx);
+			prof_count_plain(h, rc);
+			break;
+		case PROF_BATCH:
+			rc = prof_walk(h, key, &v);
+			prof_count_plain(h, rc);
+			break;
+		default:
+			r.op = DS_OP_SEARCH;
+			r.key = key;
+			rc = bench_dispatch(h, &r);
+		}
+		if (rc == DS_SUCCESS)
+			ok++;
+	}
+	arena_ebr_exit(&h->ebr, bidx);
+	t1 = bpf_ktime_get_ns();
+	a->ns = t1 - t0;
+	a->done = i;
+	a->ok = ok;
+	a->seed = s;
+	a->pad = (__u32)v;	/* keeps the value reads */
 	return 0;
 }
 

@@ -8,13 +8,16 @@
  *   bench sa      the same ds_* code on a standalone arena (anonymous
  *                 memory at the same address: the "malloc'd memory" case)
  *   bench peers   Concurrency Kit and liburcu on the same key stream
+ *   bench prof    the pieces of a kernel-side arena hash lookup, timed
+ *                 one at a time (where the time goes)
  *
  * Every figure: one warm-up run, then three runs; the median is printed
  * as "R <section> <workload> <keys> <threads> <contender> <ops/s> <r1> <r2> <r3>".
  * A run lasts 250 ms of busy time per thread; each thread's rate is its
  * operations (push+pop: pairs whose pop got an element) over its own busy
- * time, and the figure is the sum over threads.  The last field is the
- * share of operations that succeeded.
+ * time, and the figure is the sum over threads.  The last two fields are
+ * the share of operations that succeeded and the share of wall time the
+ * thread(s) had a CPU (last run; mean over threads).
  * BENCH_QUICK=1 in the environment shortens the runs.
  */
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -41,11 +45,13 @@
 #include "ds_registry.h"
 #include "bench.h"
 #include "bench.skel.h"
+#include "graph.skel.h"
 
 ARENA_STANDALONE_DEFINE_GLOBALS;
 
 #define SMALL_KEYS	1024U		/* 32 KiB of nodes: fits L1/L2 */
 #define LARGE_KEYS	262144U		/* 8-16 MiB: far beyond L2 (2 MiB) */
+#define PQ_LARGE_KEYS	32768U		/* per thread: 2 threads fill ds_pq's 65536 */
 #define BATCH		4096U
 #define MAX_THREADS	2
 #define MIX_READ	90
@@ -140,8 +146,17 @@ struct thr {
 	int tid;
 	struct bench_args proto;
 	double rate;
+	double oncpu;		/* thread CPU time / wall time of its run */
 	__u64 ops, ok;
 };
+
+static __u64 thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static void pin(int cpu)
 {
@@ -159,23 +174,29 @@ static void *thr_main(void *arg)
 	struct bench_args a = t->proto;
 	__u64 ns = 0, ops = 0, ok = 0, limit = (__u64)(run_sec * 1e9);
 
+	__u64 w0, c0;
+
 	pin(t->tid);
 	if (t->c->thread_init)
 		t->c->thread_init(t->c, t->tid);
+	w0 = now_ns();
+	c0 = thread_cpu_ns();
 	while (ns < limit) {
-		a.n = BATCH;
+		/* PQ: one batch = fill the structure with range keys, empty it */
+		a.n = a.op == BENCH_PQ ? 2ULL * a.range : BATCH;
 		t->c->batch(t->c, t->tid, &a);
 		ns += a.ns;
 		ops += a.done;
 		ok += a.ok;
 	}
+	t->oncpu = (double)(thread_cpu_ns() - c0) / (now_ns() - w0 + 1);
 	t->ops = ops;
 	t->ok = ok;
 	if (t->c->thread_fini)
 		t->c->thread_fini(t->c, t->tid);
 	/* Pairs: only those whose pop got an element count (an mpmc pop may
 	 * find a slot claimed but not yet published and return empty). */
-	if (t->proto.op == BENCH_PAIR)
+	if (t->proto.op == BENCH_PAIR || t->proto.op == BENCH_PQ)
 		ops = ok;
 	t->rate = ns ? ops * 1e9 / ns : 0;
 	return NULL;
@@ -184,31 +205,51 @@ static void *thr_main(void *arg)
 /* Share of successful operations in the last run (a sanity check: a
  * lookup that misses everything would be fast for the wrong reason). */
 static double last_ok;
+/* Share of its run's wall time each thread had a CPU (last run): well
+ * below 1 means the machine, not the structure, set the pace. */
+static double last_cpu[MAX_THREADS];
 
-static double run_threads(struct cont *c, __u32 op, __u32 range, __u32 pct, int nthr, __u64 seed)
+/* Run thread i on contender cs[i]; rates[i] gets its ops per busy second. */
+static void run_set(struct cont **cs, __u32 op, __u32 range, __u32 pct, int nthr, __u64 seed,
+		    double *rates)
 {
 	__u64 ops = 0, ok = 0;
 	struct thr t[MAX_THREADS];
-	double sum = 0;
 	int i;
 
 	for (i = 0; i < nthr; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
-		t[i].c = c;
+		t[i].c = cs[i];
 		t[i].tid = i;
 		t[i].proto.op = op;
 		t[i].proto.range = range;
 		t[i].proto.search_pct = pct;
 		t[i].proto.seed = seed * 1000003ULL + i * 7919ULL + 1;
+		/* PQ: each thread its own keys, [i*range, (i+1)*range) */
+		t[i].proto.first = op == BENCH_PQ ? i * range : 0;
 		pthread_create(&t[i].th, NULL, thr_main, &t[i]);
 	}
 	for (i = 0; i < nthr; i++) {
 		pthread_join(t[i].th, NULL);
-		sum += t[i].rate;
+		rates[i] = t[i].rate;
+		last_cpu[i] = t[i].oncpu;
 		ops += t[i].ops;
 		ok += t[i].ok;
 	}
 	last_ok = ops ? (double)ok / ops : 0;
+}
+
+static double run_threads(struct cont *c, __u32 op, __u32 range, __u32 pct, int nthr, __u64 seed)
+{
+	struct cont *cs[MAX_THREADS];
+	double rates[MAX_THREADS], sum = 0;
+	int i;
+
+	for (i = 0; i < MAX_THREADS; i++)
+		cs[i] = c;
+	run_set(cs, op, range, pct, nthr, seed, rates);
+	for (i = 0; i < nthr; i++)
+		sum += rates[i];
 	return sum;
 }
 
@@ -218,6 +259,7 @@ static double run_deletes(struct cont *c, __u32 range, __u32 *cursor)
 {
 	struct bench_args a = { .op = BENCH_DELETE, .range = range };
 	__u64 ns = 0, ops = 0, okn = 0, limit = (__u64)(run_sec * 1e9);
+	__u64 w0 = now_ns(), c0 = thread_cpu_ns();
 
 	while (ns < limit) {
 		if (*cursor >= range) {
@@ -236,6 +278,7 @@ static double run_deletes(struct cont *c, __u32 range, __u32 *cursor)
 		seq_run(c, BENCH_FILL, range, 0, *cursor);
 	*cursor = 0;
 	last_ok = ops ? (double)okn / ops : 0;
+	last_cpu[0] = (double)(thread_cpu_ns() - c0) / (now_ns() - w0 + 1);
 	return ns ? ops * 1e9 / ns : 0;
 }
 
@@ -253,6 +296,7 @@ static const char *op_name(__u32 op, __u32 pct)
 	case BENCH_UPDATE: return "update";
 	case BENCH_DELETE: return "delete";
 	case BENCH_PAIR: return "push+pop";
+	case BENCH_PQ: return "insert+popmin";
 	default:
 		return pct == MIX_READ ? "read-mostly" : pct == MIX_HALF ? "balanced" : "write-only";
 	}
@@ -279,29 +323,26 @@ static void figure(const char *section, struct cont *c, __u32 op, __u32 range, _
 	}
 	memcpy(m, r + 1, sizeof(m));
 	qsort(m, 3, sizeof(double), cmp_double);
-	printf("R %s %s %u %d %s %.0f %.0f %.0f %.0f %.3f\n", section, op_name(op, pct), range,
-	       nthr, c->name, m[1], r[1], r[2], r[3], last_ok);
+	printf("R %s %s %u %d %s %.0f %.0f %.0f %.0f %.3f %.2f\n", section, op_name(op, pct),
+	       range, nthr, c->name, m[1], r[1], r[2], r[3], last_ok,
+	       nthr > 1 ? (last_cpu[0] + last_cpu[1]) / 2 : last_cpu[0]);
 	fflush(stdout);
 }
 
 /* The keyed workloads, on a table filled with all @range keys.  Leaves
  * half the keys (the mixes' steady state). */
-static void keyed_suite(const char *section, struct cont **cs, int ncs, __u32 range,
-			int do_delete)
+static void keyed_suite(const char *section, struct cont **cs, int ncs, __u32 range)
 {
 	static const __u32 mixes[] = { MIX_READ, MIX_HALF, MIX_WRITE };
 	int i, m, t;
 
 	for (i = 0; i < ncs; i++)
 		figure(section, cs[i], BENCH_LOOKUP, range, 0, 1);
-	/* Update (value of an existing key) and delete of every key: the
-	 * kernel contenders only; the library peers get the mixes. */
-	if (do_delete) {
-		for (i = 0; i < ncs; i++)
-			figure(section, cs[i], BENCH_UPDATE, range, 0, 1);
-		for (i = 0; i < ncs; i++)
-			figure(section, cs[i], BENCH_DELETE, range, 0, 1);
-	}
+	/* Update (value of an existing key), then delete of every key. */
+	for (i = 0; i < ncs; i++)
+		figure(section, cs[i], BENCH_UPDATE, range, 0, 1);
+	for (i = 0; i < ncs; i++)
+		figure(section, cs[i], BENCH_DELETE, range, 0, 1);
 	for (i = 0; i < ncs; i++)
 		seq_run(cs[i], BENCH_DELETE, range, range / 2, range - range / 2);
 	for (m = 0; m < 3; m++)
@@ -317,6 +358,67 @@ static void pair_suite(const char *section, struct cont **cs, int ncs)
 	for (t = 1; t <= MAX_THREADS; t++)
 		for (i = 0; i < ncs; i++)
 			figure(section, cs[i], BENCH_PAIR, 1024, 0, t);
+}
+
+/* Insert @range keys then pop-min them all, per thread, 1 and 2 threads. */
+static void pq_suite(const char *section, struct cont **cs, int ncs, __u32 range)
+{
+	int i, t;
+
+	for (t = 1; t <= MAX_THREADS; t++)
+		for (i = 0; i < ncs; i++)
+			figure(section, cs[i], BENCH_PQ, range, 0, t);
+}
+
+/*
+ * Mixed: thread 0 runs @user (userspace on the arena), thread 1 runs
+ * @kern (the kernel loop) on the same structure at the same time.  Prints
+ * the median of each side and of their sum (each median taken on its own).
+ */
+static void figure_mixed(struct cont *user, struct cont *kern, __u32 range, __u32 pct)
+{
+	static const char *const names[3] = { "mixed-user", "mixed-kernel", "mixed-total" };
+	struct cont *cs[MAX_THREADS] = { user, kern };
+	double r[3][4], m[3], rates[MAX_THREADS];
+	int i, k;
+
+	if (nthreads_max < 2)
+		return;
+	fig_no++;
+	fprintf(stderr, "\rbench: [%3d] %-6s %-22s %-11s keys=%-6u threads=1+1 ", fig_no,
+		"mixed", "user+kernel", op_name(BENCH_MIX, pct), range);
+	for (i = 0; i < 4; i++) {
+		run_set(cs, BENCH_MIX, range, pct, 2, i + 1, rates);
+		r[0][i] = rates[0];
+		r[1][i] = rates[1];
+		r[2][i] = rates[0] + rates[1];
+	}
+	for (k = 0; k < 3; k++) {
+		memcpy(m, r[k] + 1, sizeof(m));
+		qsort(m, 3, sizeof(double), cmp_double);
+		printf("R mixed %s %u 2 %s %.0f %.0f %.0f %.0f %.3f %.2f\n",
+		       op_name(BENCH_MIX, pct), range, names[k], m[1], r[k][1], r[k][2],
+		       r[k][3], last_ok, k < 2 ? last_cpu[k] : (last_cpu[0] + last_cpu[1]) / 2);
+	}
+	fflush(stdout);
+}
+
+/* Each side alone, measured next to the mixed run, then both together. */
+static void mixed_suite(struct cont *user, struct cont *kern, __u32 range)
+{
+	static const __u32 mixes[] = { MIX_READ, MIX_HALF };
+	const char *un = user->name, *kn = kern->name;
+	unsigned int m;
+
+	for (m = 0; m < sizeof(mixes) / sizeof(mixes[0]); m++) {
+		user->name = "user-alone";
+		kern->name = "kernel-alone";
+		figure("mixed", user, BENCH_MIX, range, mixes[m], 1);
+		figure("mixed", kern, BENCH_MIX, range, mixes[m], 1);
+		user->name = un;
+		kern->name = kn;
+		figure_mixed(user, kern, range, mixes[m]);
+	}
 }
 
 /* ------------------------------------------------- ds_* in userspace */
@@ -462,6 +564,62 @@ static int sys_op(struct cont *c, __u32 op, __u64 key)
 	}
 }
 
+/* The kfunc peers' object: no arena of its own (see graph.bpf.c). */
+static struct graph_bpf *graph_load(void)
+{
+	struct graph_bpf *g = graph_bpf__open();
+
+	if (!g) {
+		fprintf(stderr, "bench: cannot open the graph BPF object\n");
+		exit(1);
+	}
+	bpf_map__set_autocreate(g->maps.arena, false);
+	if (graph_bpf__load(g)) {
+		fprintf(stderr, "bench: loading bpf_rbtree/bpf_list programs failed "
+			"(BENCH_VERBOSE=1 shows the verifier log)\n");
+		exit(1);
+	}
+	return g;
+}
+
+/*
+ * Ordered structures against bpf_rbtree under bpf_spin_lock (fill, then
+ * pop-min everything), and FIFO push+pop pairs against bpf_list (the
+ * arena list, msqueue and mpmc answer the same pairs).
+ */
+static void mode_kern_graph(void)
+{
+	static const __u32 ranges[] = { SMALL_KEYS, PQ_LARGE_KEYS };
+	static const struct { int kind; const char *name; } ordered[] = {
+		{ DS_KIND_pq, "arena-pq" },
+		{ DS_KIND_tree, "arena-tree" },
+		{ DS_KIND_btree, "arena-btree" },
+		{ DS_KIND_skiplist, "arena-skiplist" },
+	};
+	struct graph_bpf *g = graph_load();
+	struct bench_bpf *s;
+	struct cont *c;
+	unsigned int i, k;
+
+	c = kern_cont("bpf-rbtree", g->progs.rbt_run);
+	for (k = 0; k < 2; k++)
+		pq_suite("kernel", &c, 1, ranges[k]);
+	c = kern_cont("bpf-list", g->progs.lst_run);
+	pair_suite("kernel", &c, 1);
+	graph_bpf__destroy(g);
+	for (i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++) {
+		s = kern_load(ordered[i].kind, 1024);
+		c = kern_cont(ordered[i].name, s->progs.arena_run);
+		for (k = 0; k < 2; k++)
+			pq_suite("kernel", &c, 1, ranges[k]);
+		kern_unload(s);
+	}
+	s = kern_load(DS_KIND_list, 1024);
+	c = kern_cont("arena-list", s->progs.arena_run);
+	pair_suite("kernel", &c, 1);
+	kern_unload(s);
+}
+
 static void mode_kern(void)
 {
 	static const __u32 ranges[] = { SMALL_KEYS, LARGE_KEYS };
@@ -495,7 +653,9 @@ static void mode_kern(void)
 		figure("user", us[1], BENCH_LOOKUP, ranges[i], 0, 1);
 		figure("user", us[0], BENCH_UPDATE, ranges[i], 0, 1);
 		figure("user", us[1], BENCH_UPDATE, ranges[i], 0, 1);
-		keyed_suite("kernel", cs, 2, ranges[i], 1);
+		figure("user", us[0], BENCH_DELETE, ranges[i], 0, 1);
+		figure("user", us[1], BENCH_DELETE, ranges[i], 0, 1);
+		keyed_suite("kernel", cs, 2, ranges[i]);
 		/* the user-side mixes on the now half-full arena table */
 		figure("user", us[0], BENCH_MIX, ranges[i], MIX_READ, 1);
 		figure("user", us[0], BENCH_MIX, ranges[i], MIX_READ, 2);
@@ -503,6 +663,8 @@ static void mode_kern(void)
 		figure("user", us[0], BENCH_MIX, ranges[i], MIX_HALF, 2);
 		figure("user", us[0], BENCH_MIX, ranges[i], MIX_WRITE, 1);
 		figure("user", us[0], BENCH_MIX, ranges[i], MIX_WRITE, 2);
+		/* both at once on the same (half-full) table */
+		mixed_suite(us[0], cs[0], ranges[i]);
 		kern_unload(s);
 	}
 	for (i = 0; !large_only && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
@@ -520,6 +682,54 @@ static void mode_kern(void)
 		}
 		kern_unload(s);
 	}
+	if (!large_only)
+		mode_kern_graph();
+}
+
+/* ---------------------------------------------------------- profile */
+
+static const char *const prof_names[PROF_MAX] = {
+	"prof-loop", "prof-ebr", "prof-count", "prof-walk", "prof-walk+ebr",
+	"prof-inline", "prof-dispatch", "prof-plain-stats", "prof-batch-ebr",
+};
+
+static void prof_batch(struct cont *c, int tid, struct bench_args *a)
+{
+	a->variant = (__u32)(uintptr_t)c->priv;
+	kern_batch(c, tid, a);
+}
+
+/* The pieces of a kernel-side arena hash lookup (1024 keys, table full),
+ * next to BPF_MAP_TYPE_HASH lookups in the same process. */
+static void mode_prof(void)
+{
+	struct bench_bpf *s = kern_load(DS_KIND_hash, SMALL_KEYS);
+	struct cont *c;
+	__u32 v;
+
+	c = kern_cont("arena-hash", s->progs.arena_run);
+	seq_run(c, BENCH_FILL, SMALL_KEYS, 0, SMALL_KEYS);
+	c = kern_cont("bpf-hash", s->progs.hmap_run);
+	seq_run(c, BENCH_FILL, SMALL_KEYS, 0, SMALL_KEYS);
+	figure("profile", c, BENCH_LOOKUP, SMALL_KEYS, 0, 1);
+	for (v = 0; v < PROF_MAX; v++) {
+		c = kern_cont(prof_names[v], s->progs.prof_run);
+		c->batch = prof_batch;
+		c->priv = (void *)(uintptr_t)v;
+		figure("profile", c, BENCH_LOOKUP, SMALL_KEYS, 0, 1);
+	}
+	kern_unload(s);
+}
+
+/* What the kfunc peers' node allocation costs alone: bpf_obj_new +
+ * bpf_obj_drop with no list or tree (graph.bpf.c obj_run). */
+static void mode_prof_graph(void)
+{
+	struct graph_bpf *g = graph_load();
+	struct cont *c = kern_cont("bpf-obj-new+drop", g->progs.obj_run);
+
+	figure("profile", c, BENCH_PAIR, SMALL_KEYS, 0, 1);
+	graph_bpf__destroy(g);
 }
 
 /* ------------------------------------------------- standalone arena */
@@ -547,6 +757,7 @@ static void mode_sa(void)
 		seq_run(c, BENCH_FILL, ranges[i], 0, ranges[i]);
 		figure("user", c, BENCH_LOOKUP, ranges[i], 0, 1);
 		figure("user", c, BENCH_UPDATE, ranges[i], 0, 1);
+		figure("user", c, BENCH_DELETE, ranges[i], 0, 1);
 		seq_run(c, BENCH_DELETE, ranges[i], ranges[i] / 2, ranges[i] - ranges[i] / 2);
 		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 1);
 		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 2);
@@ -604,11 +815,17 @@ static int hs_op(struct cont *c, __u32 op, __u64 key)
 	unsigned long h = CK_HS_HASH(hs, hs_hash, k);
 	bool ok;
 
+	void *prev = NULL;
+
 	if (op == BENCH_LOOKUP)
 		return ck_hs_get(hs, h, k) ? 0 : -1;
 	ck_spinlock_lock(&hs_lock);
 	if (op == BENCH_DELETE)
 		ok = ck_hs_remove(hs, h, k) != NULL;
+	else if (op == BENCH_UPDATE)
+		/* replace the stored object of an existing key (direct
+		 * mode: the object is the key; there is no value to store) */
+		ok = ck_hs_set(hs, h, k, &prev) && prev;
 	else
 		ok = ck_hs_put(hs, h, k);
 	ck_spinlock_unlock(&hs_lock);
@@ -648,6 +865,24 @@ static int lf_op(struct cont *c, __u32 op, __u64 key)
 		n = cds_lfht_iter_get_node(&it);
 		if (n && caa_container_of(n, struct lf_node, node)->value == key * 2 + 1)
 			rc = 0;
+		break;
+	case BENCH_UPDATE:
+		/* rculfhash nodes are immutable to readers: a new node
+		 * replaces the old one, which is freed after a grace period */
+		cds_lfht_lookup(ht, h, lf_match, &key, &it);
+		n = cds_lfht_iter_get_node(&it);
+		if (!n)
+			break;
+		ln = malloc(sizeof(*ln));
+		ln->key = key;
+		ln->value = key * 2 + 1;
+		cds_lfht_node_init(&ln->node);
+		if (cds_lfht_replace(ht, &it, h, lf_match, &key, &ln->node)) {
+			free(ln);
+			break;
+		}
+		call_rcu(&caa_container_of(n, struct lf_node, node)->rcu, lf_free);
+		rc = 0;
 		break;
 	case BENCH_DELETE:
 		cds_lfht_lookup(ht, h, lf_match, &key, &it);
@@ -843,7 +1078,7 @@ static void mode_peers(void)
 		cs[1]->thread_fini = rcu_thr_fini;
 		seq_run(cs[0], BENCH_FILL, ranges[i], 0, ranges[i]);
 		seq_run(cs[1], BENCH_FILL, ranges[i], 0, ranges[i]);
-		keyed_suite("user", cs, 2, ranges[i], 0);
+		keyed_suite("user", cs, 2, ranges[i]);
 	}
 	ck_ring_init(&ring, 4096);
 	ck_fifo_mpmc_init(&fifo, calloc(1, sizeof(struct pnode)));
@@ -864,7 +1099,7 @@ int main(int argc, char **argv)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s kern|sa|peers\n", argv[0]);
+		fprintf(stderr, "usage: %s kern|sa|peers|prof\n", argv[0]);
 		return 2;
 	}
 	if (q && *q && strcmp(q, "0"))
@@ -873,14 +1108,19 @@ int main(int argc, char **argv)
 		nthreads_max = n > 0 ? n : 1;
 	if (!getenv("BENCH_VERBOSE"))
 		libbpf_set_print(NULL);
-	if (!strcmp(argv[1], "kern"))
+	if (!strcmp(argv[1], "kern")) {
 		mode_kern();
-	else if (!strcmp(argv[1], "sa"))
+	} else if (!strcmp(argv[1], "sa")) {
 		mode_sa();
-	else if (!strcmp(argv[1], "peers"))
+	} else if (!strcmp(argv[1], "peers")) {
 		mode_peers();
-	else
+	} else if (!strcmp(argv[1], "prof")) {
+		mode_prof();
+		mode_prof_graph();
+	} else {
+		fprintf(stderr, "bench: unknown mode '%s' (kern|sa|peers|prof)\n", argv[1]);
 		return 2;
+	}
 	fprintf(stderr, "\n");
 	return 0;
 }

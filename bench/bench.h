@@ -14,6 +14,7 @@ enum bench_op {
 	BENCH_DELETE,	/* delete keys perm(0..n-1) */
 	BENCH_MIX,	/* search_pct% search, the rest insert/delete 50/50 */
 	BENCH_PAIR,	/* n push+pop pairs (queues, stacks) */
+	BENCH_PQ,	/* insert keys first+perm(0..n/2-1), then n/2 pop-min */
 };
 
 struct bench_args {
@@ -22,10 +23,26 @@ struct bench_args {
 	__u64 n;		/* operations (pairs for BENCH_PAIR) */
 	__u64 seed;		/* key stream state, advanced on return */
 	__u32 search_pct;
-	__u32 first;		/* BENCH_FILL/DELETE: first permutation index */
+	__u32 first;		/* FILL/DELETE: first permutation index; PQ: key offset */
 	__u64 ns;		/* out: time inside the loop */
 	__u64 done;		/* out: operations completed */
 	__u64 ok;		/* out: operations that returned success */
+	__u32 variant;		/* prof_run: enum bench_prof */
+	__u32 pad;
+};
+
+/* prof_run: one piece of an arena hash lookup at a time (bench.bpf.c). */
+enum bench_prof {
+	PROF_LOOP,	/* key stream only: the loop's own cost */
+	PROF_EBR,	/* + arena_ebr_enter/exit, no table access */
+	PROF_COUNT,	/* + ds_count() statistics, no table access */
+	PROF_WALK,	/* + bucket walk, no EBR, no statistics */
+	PROF_WALK_EBR,	/* + bucket walk inside EBR, no statistics */
+	PROF_INLINE,	/* ds_hash_search() inlined (no bench_dispatch call) */
+	PROF_DISPATCH,	/* ds_hash_search() through bench_dispatch (= arena_run) */
+	PROF_PLAIN,	/* walk in EBR + statistics as plain (non-atomic) adds */
+	PROF_BATCH,	/* walk + plain statistics, EBR entered once per batch */
+	PROF_MAX,
 };
 
 struct bench_pages_args {

@@ -23,7 +23,7 @@ $(BENCH_OUT)/bench.skel.h: $(BENCH_OUT)/bench.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BENCH_OUT)/bench: bench/bench.c bench/bench.h $(BENCH_OUT)/bench.skel.h $(HEADERS) | $(BENCH_OUT)
+$(BENCH_OUT)/bench: bench/bench.c bench/bench.h $(BENCH_OUT)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_OUT)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $< -o $@ $(LDLIBS) $(BENCH_LIBS)
 
@@ -48,6 +48,16 @@ $(BENCH_BIG)/bench.skel.h: $(BENCH_BIG)/bench.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BENCH_BIG)/bench: bench/bench.c bench/bench.h $(BENCH_BIG)/bench.skel.h $(HEADERS) | $(BENCH_BIG)
+$(BENCH_BIG)/bench: bench/bench.c bench/bench.h $(BENCH_BIG)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_BIG)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(BENCH_BIG_DEF) -I$(BENCH_BIG) -Ibench $< -o $@ $(LDLIBS) $(BENCH_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(BENCH_BIG_DEF) -I$(BENCH_BIG) -I$(BENCH_OUT) -Ibench $< -o $@ $(LDLIBS) $(BENCH_LIBS)
+
+# The kernel's bpf_rbtree_* / bpf_list_* peers: their own object (no arena).
+$(BENCH_OUT)/graph.bpf.o: bench/graph.bpf.c bench/bench.h $(HEADERS) $(OUTPUT)/vmlinux.h | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $(@:.bpf.o=.tmp.bpf.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
+
+$(BENCH_OUT)/graph.skel.h: $(BENCH_OUT)/graph.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
