@@ -138,6 +138,12 @@ int ds_batch(struct skel_batch_args *a)
 		 * Only a batch's first operation counts a BUSY. */
 		if (rc == DS_ERROR_BUSY && i)
 			break;
+		/* Roles (spsc, deque): hand FULL / empty back to the worker. */
+		if ((rc == DS_ERROR_FULL && (a->flags & SKEL_BATCH_RETRY_FULL)) ||
+		    (rc == DS_ERROR_NOT_FOUND && (a->flags & SKEL_BATCH_END_EMPTY))) {
+			a->stop = rc;
+			break;
+		}
 		skel_count(&c, r.op, rc);
 		if (hist && hist_len < hist_cap) {
 			struct lin_op __arena *rec = hist + hist_len;

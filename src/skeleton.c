@@ -538,9 +538,9 @@ int main(int argc, char **argv)
 		if (err)
 			fprintf(stderr, "skeleton: starting threads failed: %s\n", strerror(-err));
 		for (;;) {
-			__u64 total = run_total_ops(&env.run, w);
-
-			if (run_progress(&env.run, w) >= total || run_stop ||
+			/* Every worker done (consumers drain after their
+			 * producers), or the hard bound. */
+			if (run_finished(&env.run, w) || run_stop ||
 			    arena_now_ns() / 1e9 - t0 > env.run.duration + 1)
 				break;
 			housekeeping(&k);
