@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "report.h"
+#include "relay.h"
 
 void counts_add(struct skel_counts *dst, const struct skel_counts *src)
 {
@@ -135,6 +136,9 @@ void report_print(FILE *f, const struct run_result *r)
 	errors_line(f, &all);
 	fprintf(f, "\n");
 
+	if (r->relay)
+		relay_print(f, r->relay);
+
 	fprintf(f, "\nArena Memory Statistics:\n");
 	fprintf(f, "  Allocations:      %llu\n", (unsigned long long)r->mem.allocs);
 	fprintf(f, "  Frees:            %llu\n", (unsigned long long)r->mem.frees);
@@ -203,6 +207,8 @@ int report_json(const char *path, const struct run_result *r)
 		(unsigned long long)r->mem.pages_total);
 	fprintf(f, "  \"elements\": %lld,\n  \"expected_elements\": %lld,\n",
 		(long long)r->ds.current_elements, (long long)r->expected);
+	if (r->relay)
+		relay_json(f, r->relay);
 	fprintf(f, "  \"verification\": %s\n}\n",
 		r->verified < 0 ? "null" : r->verified ? "\"PASS\"" : "\"FAIL\"");
 	return fclose(f) ? -errno : 0;
