@@ -16,10 +16,12 @@
 #include "skeleton.skel.h"
 #include "relay.h"
 
-/* SKELETON_RELAY_FAULT=drop|dup (tests only): mover 0 drops, or puts
- * twice into lane B, the RELAY_FAULT_AT-th item it moves. */
+/* SKELETON_RELAY_FAULT=drop|dup|swap (tests only): the mover that takes
+ * producer 0's item RELAY_FAULT_AT drops it, puts it twice into lane B, or
+ * puts it after the next item it moves. */
 #define RELAY_FAULT_AT	100
-enum { FAULT_NONE, FAULT_DROP, FAULT_DUP };
+enum { FAULT_NONE, FAULT_DROP, FAULT_DUP, FAULT_SWAP };
+static const char *const fault_names[] = { "", "drop", "dup", "swap" };
 
 struct mover {
 	struct relay_hist lat_a;	/* enqueue into A -> dequeue here */
@@ -103,7 +105,7 @@ static void *mover_thread(void *arg)
 {
 	struct worker *w = arg;
 	struct mover *m = w->ctx;
-	__u64 key, now, p, seq;
+	__u64 key, now, p, seq, held = 0;
 	struct ds_req r;
 	int rc, copies, c;
 	double t0;
@@ -149,11 +151,20 @@ static void *mover_thread(void *arg)
 		m->last[p] = seq + 1;
 		m->moved++;
 		copies = 1;
-		if (R.fault && w->id == 0 && m->moved == RELAY_FAULT_AT)
-			copies = R.fault == FAULT_DROP ? 0 : 2;
+		if (R.fault && p == 0 && seq == RELAY_FAULT_AT) {
+			copies = R.fault == FAULT_DUP ? 2 : 0;
+			if (R.fault == FAULT_SWAP)
+				held = RELAY_KEY(w->id + 1, p, seq);
+		}
 		for (c = 0; c < copies; c++)
 			mover_put(m, RELAY_KEY(w->id + 1, p, seq));
+		if (held && copies) {
+			mover_put(m, held);
+			held = 0;
+		}
 	}
+	if (held)
+		mover_put(m, held);
 	finish(w, &R.movers_left, t0);
 	return NULL;
 }
@@ -313,13 +324,13 @@ int relay_prepare(struct kern *k, const struct run_cfg *cfg, struct worker *w)
 	s->bss->relay_cap = R.cap;
 	s->bss->relay_nprod = R.np;
 	s->bss->relay_nmovers = R.nm;
-	if (fault && !strcmp(fault, "drop"))
-		R.fault = FAULT_DROP;
-	else if (fault && !strcmp(fault, "dup"))
-		R.fault = FAULT_DUP;
+	for (i = FAULT_DROP; fault && i <= FAULT_SWAP; i++)
+		if (!strcmp(fault, fault_names[i]))
+			R.fault = i;
 	if (R.fault)
-		printf("skeleton: test fault: mover 0 %s item %d it moves\n",
-		       R.fault == FAULT_DROP ? "drops" : "puts twice into lane B", RELAY_FAULT_AT);
+		printf("skeleton: test fault: the mover of producer 0's item %d %s\n",
+		       RELAY_FAULT_AT, R.fault == FAULT_DROP ? "drops it" : R.fault == FAULT_DUP ?
+		       "puts it twice into lane B" : "puts it after its next item");
 
 	for (i = 0; i < R.nm + R.np + R.nc; i++) {
 		memset(&w[i].mix, 0, sizeof(w[i].mix));
@@ -494,8 +505,7 @@ void relay_finish(struct kern *k, const struct run_cfg *cfg, struct worker *w,
 	o->elements_a = st.current_elements;
 	ds_get_stats(R.kind, R.lane_b, &st);
 	o->elements_b = st.current_elements;
-	if (R.fault)
-		snprintf(o->fault, sizeof(o->fault), "%s", R.fault == FAULT_DROP ? "drop" : "dup");
+	snprintf(o->fault, sizeof(o->fault), "%s", fault_names[R.fault]);
 }
 
 /* The first item of producer @p whose record says it did not arrive
