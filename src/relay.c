@@ -27,13 +27,14 @@ struct mover {
 	struct relay_hist lat_a;	/* enqueue into A -> dequeue here */
 	__u64 last[RELAY_MAX_PRODUCERS];	/* last sequence number + 1 */
 	__u64 moved, put;
-	__u64 bad_key, order_viol, viol_key, viol_prev;
+	__u64 bad_key, stale, order_viol, viol_key, viol_prev;
 	__u64 full_b, gave_up, empty, errors;
 };
 
 struct producer {
 	__u64 seq;			/* items produced */
 	__u64 full, window, errors, gave_up;
+	__u64 bad, bad_seq, bad_seen;	/* checked at record reuse */
 };
 
 struct consumer {
@@ -46,7 +47,7 @@ static struct relay {
 	void *lane_a, *lane_b;
 	int np, nm, nc;
 	__u64 cap;
-	struct relay_rec *recs[RELAY_MAX_PRODUCERS];	/* arena */
+	struct relay_rec *recs[RELAY_MAX_PRODUCERS];	/* arena, RELAY_RING each */
 	struct producer prod[RELAY_MAX_PRODUCERS];
 	struct consumer cons[RELAY_MAX_CONSUMERS];
 	struct mover *mov;
@@ -106,6 +107,7 @@ static void *mover_thread(void *arg)
 	struct worker *w = arg;
 	struct mover *m = w->ctx;
 	__u64 key, now, p, seq, held = 0;
+	struct relay_rec *rec;
 	struct ds_req r;
 	int rc, copies, c;
 	double t0;
@@ -138,7 +140,11 @@ static void *mover_thread(void *arg)
 			continue;
 		}
 		relay_hist_add(&m->lat_a, now > r.out_value ? now - r.out_value : 0);
-		__atomic_fetch_add(&R.recs[p][seq].seen, RELAY_SEEN_A, __ATOMIC_RELAXED);
+		rec = &R.recs[p][seq & RELAY_RING_MASK];
+		if (__atomic_load_n(&rec->seq, __ATOMIC_RELAXED) == seq)
+			__atomic_fetch_add(&rec->seen, RELAY_SEEN_A, __ATOMIC_RELAXED);
+		else
+			m->stale++;	/* its record was reused: a late copy */
 		/* Lane A is FIFO and a producer enqueues in sequence order, so
 		 * the items one mover takes from one producer increase. */
 		if (seq + 1 <= m->last[p]) {
@@ -212,6 +218,9 @@ static void *producer_thread(void *arg)
 		sched_yield();
 	}
 	pr->seq = a.seq;
+	pr->bad = a.bad;
+	pr->bad_seq = a.bad_seq;
+	pr->bad_seen = a.bad_seen;
 	finish(w, &R.producers_left, t0);
 	return NULL;
 }
@@ -310,7 +319,7 @@ int relay_prepare(struct kern *k, const struct run_cfg *cfg, struct worker *w)
 	if (!R.lane_b || !R.mov)
 		return -ENOMEM;
 	for (i = 0; i < R.np; i++) {
-		R.recs[i] = arena_zeroed(R.cap * sizeof(struct relay_rec));
+		R.recs[i] = arena_zeroed(RELAY_RING * sizeof(struct relay_rec));
 		if (!R.recs[i])
 			return -ENOMEM;
 		s->bss->relay_recs[i] = (__u64)(unsigned long)R.recs[i];
@@ -484,48 +493,59 @@ void relay_finish(struct kern *k, const struct run_cfg *cfg, struct worker *w,
 	lane_fill(&o->lane_a, &ha, o->moved, o->secs);
 	lane_fill(&o->lane_b, &hb, o->consumed, o->secs);
 	lane_fill(&o->e2e, &he, he.n, o->secs);
-	/* The side records: every item produced left each lane exactly once;
-	 * no record past a producer's last item was touched. */
-	for (p = 0; p < R.np; p++)
-		for (seq = 0; seq < R.cap; seq++) {
-			s = R.recs[p][seq].seen;
-			na = s & 0xffffffffULL;
-			nb = s >> 32;
-			if (seq >= R.prod[p].seq) {
-				if (s)
+	/* The side records: items older than a ring were checked by their
+	 * producer when it reused the record; the last ring's worth is
+	 * checked here.  Late copies (stale) are duplicates. */
+	for (i = 0; i < R.nm; i++)
+		o->duplicated += R.mov[i].stale;
+	for (i = 0; i < R.nc; i++)
+		o->duplicated += R.cons[i].st->stale;
+	for (p = 0; p < R.np; p++) {
+		struct producer *pr = &R.prod[p];
+
+		if (pr->bad) {
+			if ((pr->bad_seen & 0xffffffffULL) > 1 || (pr->bad_seen >> 32) > 1)
+				o->duplicated += pr->bad;
+			else
+				o->lost += pr->bad;
+			if (!o->have_bad) {
+				o->have_bad = true;
+				o->bad_prod = p;
+				o->bad_seq = pr->bad_seq;
+				o->bad_seen = pr->bad_seen;
+			}
+		}
+		for (seq = 0; seq < RELAY_RING; seq++) {
+			struct relay_rec *rec = &R.recs[p][seq];
+
+			if (seq >= pr->seq) {
+				/* never used: nobody may have counted it */
+				if (rec->seen)
 					o->bad_keys++;
 				continue;
 			}
+			s = rec->seen;
+			na = s & 0xffffffffULL;
+			nb = s >> 32;
+			if (na == 1 && nb == 1)
+				continue;
 			if (!na || !nb)
 				o->lost++;
-			else if (na > 1 || nb > 1)
+			else
 				o->duplicated++;
+			if (!o->have_bad || rec->seq < o->bad_seq) {
+				o->have_bad = true;
+				o->bad_prod = p;
+				o->bad_seq = rec->seq;
+				o->bad_seen = s;
+			}
 		}
+	}
 	ds_get_stats(R.kind, R.lane_a, &st);
 	o->elements_a = st.current_elements;
 	ds_get_stats(R.kind, R.lane_b, &st);
 	o->elements_b = st.current_elements;
 	snprintf(o->fault, sizeof(o->fault), "%s", fault_names[R.fault]);
-}
-
-/* The first item of producer @p whose record says it did not arrive
- * exactly once, described in @buf. */
-static void first_bad_item(char *buf, size_t n)
-{
-	__u64 s, seq;
-	int p;
-
-	for (p = 0; p < R.np; p++)
-		for (seq = 0; seq < R.prod[p].seq; seq++) {
-			s = R.recs[p][seq].seen;
-			if ((s & 0xffffffffULL) == 1 && (s >> 32) == 1)
-				continue;
-			snprintf(buf, n, "producer %d item %llu left lane A %llu times and lane B %llu times",
-				 p, (unsigned long long)seq, (unsigned long long)(s & 0xffffffffULL),
-				 (unsigned long long)(s >> 32));
-			return;
-		}
-	snprintf(buf, n, "records past a producer's last item were touched");
 }
 
 /* Verify one lane from userspace and from the kernel. */
@@ -569,8 +589,15 @@ int relay_verify(struct kern *k, const struct run_cfg *cfg, const struct relay_r
 	int i;
 
 	if (o->lost || o->duplicated) {
-		first_bad_item(what, sizeof(what));
-		snprintf(msg, n, "exactly once: %llu item(s) lost, %llu duplicated; first: %s",
+		if (o->have_bad)
+			snprintf(what, sizeof(what), "; first: producer %llu item %llu left lane A "
+				 "%llu times and lane B %llu times", (unsigned long long)o->bad_prod,
+				 (unsigned long long)o->bad_seq,
+				 (unsigned long long)(o->bad_seen & 0xffffffffULL),
+				 (unsigned long long)(o->bad_seen >> 32));
+		else
+			snprintf(what, sizeof(what), "; late copies of items already done");
+		snprintf(msg, n, "exactly once: %llu item(s) lost, %llu duplicated%s",
 			 (unsigned long long)o->lost, (unsigned long long)o->duplicated, what);
 		return 0;
 	}
@@ -653,7 +680,7 @@ void relay_print(FILE *f, const struct relay_result *r)
 		(unsigned long long)r->produced, (unsigned long long)r->moved,
 		(unsigned long long)r->consumed, r->secs);
 	fprintf(f, "  producers: %llu FULL retries, %llu window stalls (%d items in flight at most)\n",
-		(unsigned long long)r->full_a, (unsigned long long)r->window_stalls, RELAY_WINDOW);
+		(unsigned long long)r->full_a, (unsigned long long)r->window_stalls, RELAY_RING);
 	fprintf(f, "  movers: %llu lane-B FULL retries (%llu gave up), %llu empty polls; "
 		"consumers: %llu empty polls; faults %llu\n",
 		(unsigned long long)r->full_b, (unsigned long long)r->full_b_gave_up,

@@ -12,8 +12,13 @@
  * the item), value = the time it entered its lane (bpf_ktime_get_ns() and
  * CLOCK_MONOTONIC are one clock); a mover restamps the value when it puts the
  * item into lane B.  The original enqueue time stays in the producer's side
- * record, one per sequence number, which also counts how often the item left
- * lane A (movers) and lane B (consumers): exactly once each, or verify fails.
+ * record, which also counts how often the item left lane A (movers) and
+ * lane B (consumers).  The records form a ring of RELAY_RING per producer:
+ * before it reuses a record for item seq, the producer checks that item
+ * seq - RELAY_RING left each lane exactly once (and waits while it has not
+ * left lane B yet: at most RELAY_RING items in flight); after the run the
+ * last RELAY_RING items are checked the same way.  So every item is checked
+ * and memory does not grow with the run.
  *
  * Latencies go to log-linear histograms kept per consumer (kernel consumers:
  * in the arena; movers: private memory): no shared counter on the hot path.
@@ -26,10 +31,11 @@
 #define RELAY_MAX_PRODUCERS	16
 #define RELAY_MAX_CONSUMERS	16
 #define RELAY_MAX_MOVERS	64	/* one thread slot each */
-/* Items a producer may have in flight (in either lane): it waits (a
- * "window stall") until item seq - RELAY_WINDOW left lane B.  Keeps an
- * unbounded queue from growing without limit when movers are slower. */
-#define RELAY_WINDOW		8192
+/* Side records per producer = items it may have in flight (in either
+ * lane): it waits (a "window stall") until item seq - RELAY_RING left lane
+ * B.  Also keeps an unbounded lane from growing without limit. */
+#define RELAY_RING		8192
+#define RELAY_RING_MASK		((__u64)RELAY_RING - 1)
 
 #define RELAY_SEQ_MASK		((1ULL << 48) - 1)
 #define RELAY_KEY(mover1, prod, seq) \
@@ -41,11 +47,15 @@
 /* Why a producer's run ended before its nops (besides ds return codes). */
 #define RELAY_STOP_WINDOW	1
 
-/* The side record of one item, written by its producer (t_enq) and counted
- * by movers (low half of seen) and consumers (high half). */
+/* The side record of one item, written by its producer (seq, t_enq) and
+ * counted by movers (low half of seen) and consumers (high half).  A mover
+ * or consumer whose item's record already holds a later seq got a stale
+ * copy: a duplicate. */
 struct relay_rec {
+	__u64 seq;
 	__u64 t_enq;
 	__u64 seen;
+	__u64 pad;
 };
 #define RELAY_SEEN_A		1ULL
 #define RELAY_SEEN_B		(1ULL << 32)
@@ -115,10 +125,11 @@ static __always_inline void relay_hist_add(struct relay_hist __arena *h, __u64 v
 struct relay_cons_state {
 	__u64 items;		/* items taken from lane B */
 	__u64 bad_key;		/* items whose key names no producer / mover */
+	__u64 stale;		/* items whose record was reused: duplicates */
 	__u64 order_viol;	/* per (producer, mover) order broken */
 	__u64 viol_key;		/* the first offender */
 	__u64 viol_prev;	/* and the sequence number seen before it */
-	__u64 pad[3];
+	__u64 pad[2];
 	struct relay_hist lat_b;	/* enqueue into B -> dequeue here */
 	struct relay_hist lat_e2e;	/* producer's enqueue -> dequeue here */
 	/* last sequence number + 1 seen per (producer, mover) */
@@ -135,6 +146,10 @@ struct skel_relay_args {
 	__u32 done;		/* out: items this run */
 	__s32 stop;		/* out: what ended the run early (a ds code,
 				 * RELAY_STOP_WINDOW), or 0 */
+	__u64 bad;		/* producer, in/out: reused records whose item
+				 * did not leave both lanes exactly once */
+	__u64 bad_seq;		/* the first of them */
+	__u64 bad_seen;		/* and its seen counts */
 };
 
 /* SEC("syscall") relay_verify: lane B, verified from the kernel */
@@ -171,6 +186,8 @@ struct relay_result {
 	__u64 order_viol_a, order_viol_b;
 	__u64 bad_keys;
 	__u64 lost, duplicated;		/* by the side records */
+	__u64 bad_prod, bad_seq, bad_seen;	/* first offender */
+	bool have_bad;
 	__s64 elements_a, elements_b;
 	char fault[16];			/* injected test fault, or "" */
 };

@@ -327,23 +327,24 @@ char LICENSE[] SEC("license") = "GPL";
 #include "relay.h"
 
 void __arena *relay_lane_b;
-__u64 relay_recs[RELAY_MAX_PRODUCERS];	/* each producer's side records */
-__u64 relay_cap;			/* records per producer */
+__u64 relay_recs[RELAY_MAX_PRODUCERS];	/* each producer's ring of side records */
+__u64 relay_cap;			/* items per producer at most */
 __u32 relay_nprod;
 __u32 relay_nmovers;
 
 /*
  * One producer batch: up to nops items into lane A, sequence numbers from
  * a->seq.  Ends early, with the item not sent, when lane A answers FULL or
- * another fault, or the producer's window is full; userspace retries.
+ * another fault, or the item RELAY_RING before has not left lane B yet;
+ * userspace retries.
  */
 SEC("syscall")
 int relay_produce(struct skel_relay_args *a)
 {
-	struct relay_rec __arena *recs = (struct relay_rec __arena *)a->state;
+	struct relay_rec __arena *recs = (struct relay_rec __arena *)a->state, *rec;
 	void __arena *head = ds_head;
 	struct ds_req r = {};
-	__u64 seq = a->seq, first = a->seq, end = a->end, id = a->id, now;
+	__u64 seq = a->seq, first = a->seq, end = a->end, id = a->id, now, seen;
 	__u32 i, nops = a->nops;
 	int rc, retried = 0;
 
@@ -352,12 +353,29 @@ int relay_produce(struct skel_relay_args *a)
 	a->stop = 0;
 	arena_reserve_topup(SKEL_RESERVE_TARGET);
 	for (i = ARENA_ZERO; i < nops && seq < end && can_loop; i++) {
-		if (seq >= RELAY_WINDOW && !(recs[seq - RELAY_WINDOW].seen >> 32)) {
-			a->stop = RELAY_STOP_WINDOW;
-			break;
+		rec = recs + (seq & RELAY_RING_MASK);
+		if (rec->seq != seq) {
+			/* First attempt for seq: the record's item is done? */
+			if (seq >= RELAY_RING) {
+				seen = rec->seen;
+				if (!(seen >> 32)) {
+					a->stop = RELAY_STOP_WINDOW;
+					break;
+				}
+				if (seen != (RELAY_SEEN_A | RELAY_SEEN_B) ||
+				    rec->seq != seq - RELAY_RING) {
+					if (!a->bad) {
+						a->bad_seq = seq - RELAY_RING;
+						a->bad_seen = seen;
+					}
+					a->bad++;
+				}
+			}
+			rec->seen = 0;
+			rec->seq = seq;
 		}
 		now = bpf_ktime_get_ns();
-		recs[seq].t_enq = now;
+		rec->t_enq = now;
 		r.op = DS_OP_INSERT;
 		r.key = RELAY_KEY(0, id, seq);
 		r.value = now;
@@ -394,11 +412,18 @@ static __always_inline void relay_account(struct relay_cons_state __arena *st, _
 		st->bad_key++;
 		return;
 	}
-	rec = (struct relay_rec __arena *)relay_recs[p & (RELAY_MAX_PRODUCERS - 1)] + seq;
-	arena_atomic_add(&rec->seen, RELAY_SEEN_B);
-	t_a = rec->t_enq;
+	rec = (struct relay_rec __arena *)relay_recs[p & (RELAY_MAX_PRODUCERS - 1)] +
+	      (seq & RELAY_RING_MASK);
 	relay_hist_add(&st->lat_b, now > t_b ? now - t_b : 0);
-	relay_hist_add(&st->lat_e2e, now > t_a ? now - t_a : 0);
+	if (rec->seq == seq) {
+		/* t_enq first: once seen says "left lane B" the producer may
+		 * reuse the record. */
+		t_a = rec->t_enq;
+		arena_atomic_add(&rec->seen, RELAY_SEEN_B);
+		relay_hist_add(&st->lat_e2e, now > t_a ? now - t_a : 0);
+	} else {
+		st->stale++;	/* a copy of an item whose record was reused */
+	}
 	/* One mover moves one producer's items in the order it took them,
 	 * and lane B keeps that order: per (producer, mover) they arrive
 	 * here in increasing sequence. */

@@ -27,8 +27,8 @@ enum wl_kind { WL_INSERT, WL_SEARCH, WL_DELETE, WL_MIXED, WL_RANGE, WL_RELAY, WL
 static const char *const wl_names[WL_MAX] = { "insert", "search", "delete", "mixed", "range",
 					      "relay" };
 
-/* -w relay without -o: items per producer (the run is then bounded by -d). */
-#define RELAY_DEFAULT_OPS	4000000
+/* -w relay without -o: no item limit, the run lasts -d seconds. */
+#define RELAY_DEFAULT_OPS	1000000000000ULL
 
 static struct env {
 	struct run_cfg run;
