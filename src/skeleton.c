@@ -67,7 +67,9 @@ static const char doc[] =
 "  skeleton -m -d 5                 # print what kernel hooks produce for 5 s\n"
 "  skeleton --json out.json -s      # also write the results as JSON\n"
 "  skeleton -D list -K -t 2 -o 2000 -k 16 -v --history h.log\n"
-"                                   # record, then check linearizability\n";
+"                                   # record, then check linearizability\n"
+"  skeleton -D msqueue -w relay -d 5 -v\n"
+"                                   # kernel -> threads -> kernel relay: latency per lane\n";
 
 enum {
 	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
@@ -511,6 +513,7 @@ int main(int argc, char **argv)
 	}
 	tty_out = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
 
+	kern_want_relay(env.workload == WL_RELAY && !env.monitor);
 	if (kern_load(&k, env.run.kind, env.arena_pages, env.hooks))
 		goto out;
 	if (kern_init_ds(&k, env.arena_pages))
