@@ -59,7 +59,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 SKELETON_OBJS := $(OUTPUT)/skeleton.o $(OUTPUT)/driver_kern.o $(OUTPUT)/runner.o $(OUTPUT)/report.o \
-	$(OUTPUT)/history.o $(OUTPUT)/lincheck.o
+	$(OUTPUT)/history.o $(OUTPUT)/lincheck.o $(OUTPUT)/relay.o
 
 $(OUTPUT)/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) $(OUTPUT)/skeleton.skel.h $(OUTPUT)/probe.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)

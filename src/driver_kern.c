@@ -80,6 +80,13 @@ void kern_probe(struct kern_caps *caps)
 	log_reset();
 }
 
+static bool want_relay;
+
+void kern_want_relay(bool on)
+{
+	want_relay = on;
+}
+
 static void set_hook_autoload(struct skeleton_bpf *s, enum hooks_mode m)
 {
 	bool lsm = m == HOOKS_LSM, tp = m == HOOKS_TP;
@@ -171,6 +178,10 @@ int kern_load(struct kern *k, int kind, __u64 arena_pages, enum hooks_mode want)
 	if (arena_pages)
 		bpf_map__set_max_entries(s->maps.arena, arena_pages);
 	set_hook_autoload(s, k->hooks);
+	/* Only a relay run pays for verifying the relay programs. */
+	bpf_program__set_autoload(s->progs.relay_produce, want_relay);
+	bpf_program__set_autoload(s->progs.relay_consume, want_relay);
+	bpf_program__set_autoload(s->progs.relay_verify, want_relay);
 	log_reset();
 	err = skeleton_bpf__load(s);
 	if (err) {

@@ -32,6 +32,9 @@ extern const char *const hooks_mode_names[];
 /* Fill @caps by loading tiny probe programs.  Never fails hard. */
 void kern_probe(struct kern_caps *caps);
 
+/* Load the relay programs (-w relay) too; call before kern_load(). */
+void kern_want_relay(bool on);
+
 /* Open and load the skeleton for structure @kind; pick the hook set.
  * Prints one clear line and returns negative on failure. */
 int kern_load(struct kern *k, int kind, __u64 arena_pages, enum hooks_mode want);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "report.h"
+#include "relay.h"
 
 void counts_add(struct skel_counts *dst, const struct skel_counts *src)
 {
@@ -65,6 +66,27 @@ static void errors_line(FILE *f, const struct skel_counts *c)
 			fprintf(f, " %s=%llu", ds_strerror(-e), (unsigned long long)c->err[e]);
 }
 
+/* Role structures: how often the producer met FULL and the consumers
+ * found nothing yet (neither is an operation). */
+static void roles_line(FILE *f, const struct run_result *r)
+{
+	__u64 retries = 0, gave_up = 0, polls = 0;
+	bool roles = false;
+	int i;
+
+	for (i = 0; i < r->cfg->threads + r->cfg->kworkers; i++) {
+		roles |= r->w[i].producer || r->w[i].drain;
+		retries += r->w[i].full_retries;
+		gave_up += r->w[i].full_gave_up;
+		polls += r->w[i].empty_polls;
+	}
+	if (!roles)
+		return;
+	fprintf(f, "\nRoles: producer FULL retries %llu (%llu ran out after %d in a row), "
+		"consumer empty polls %llu\n", (unsigned long long)retries,
+		(unsigned long long)gave_up, RUN_FULL_RETRY_MAX, (unsigned long long)polls);
+}
+
 void report_print(FILE *f, const struct run_result *r)
 {
 	const struct run_cfg *c = r->cfg;
@@ -107,10 +129,15 @@ void report_print(FILE *f, const struct run_result *r)
 			(unsigned long long)counts_total(&r->hooks_c[i]));
 	fprintf(f, ")\n");
 
+	roles_line(f, r);
+
 	fprintf(f, "\nFailures: %llu expected misses (not found / exists / full), %llu errors",
 		(unsigned long long)all.miss, (unsigned long long)counts_errors(&all));
 	errors_line(f, &all);
 	fprintf(f, "\n");
+
+	if (r->relay)
+		relay_print(f, r->relay);
 
 	fprintf(f, "\nArena Memory Statistics:\n");
 	fprintf(f, "  Allocations:      %llu\n", (unsigned long long)r->mem.allocs);
@@ -192,6 +219,8 @@ int report_json(const char *path, const struct run_result *r)
 			(unsigned long long)r->ebr.reaped);
 	fprintf(f, "  \"elements\": %lld,\n  \"expected_elements\": %lld,\n",
 		(long long)r->ds.current_elements, (long long)r->expected);
+	if (r->relay)
+		relay_json(f, r->relay);
 	fprintf(f, "  \"verification\": %s\n}\n",
 		r->verified < 0 ? "null" : r->verified ? "\"PASS\"" : "\"FAIL\"");
 	return fclose(f) ? -errno : 0;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include "runner.h"
 
+struct relay_result;
+
 struct run_result {
 	const struct run_cfg *cfg;
 	const char *ds_name;
@@ -22,6 +24,7 @@ struct run_result {
 	double secs;
 	int verified;			/* -1 not run, 0 FAIL, 1 PASS */
 	char verify_msg[256];
+	const struct relay_result *relay;	/* -w relay, or NULL */
 };
 
 /* Elements a set of counts added (inserts - deletes - pops). */

@@ -33,9 +33,30 @@ static void gate_set(int open)
 	pthread_mutex_unlock(&gate_lock);
 }
 
+void run_gate_wait(void)
+{
+	gate_wait();
+}
+
 static double now_s(void)
 {
 	return arena_now_ns() / 1e9;
+}
+
+/* Producers (role structures) still running: consumers drain after. */
+static int producers_left;
+
+static bool producers_done(void)
+{
+	return __atomic_load_n(&producers_left, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* The end of a worker's thread: release what it produced to the drainers. */
+static void worker_done(struct worker *w)
+{
+	if (w->producer)
+		__atomic_sub_fetch(&producers_left, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 }
 
 static void *user_worker(void *arg)
@@ -45,7 +66,8 @@ static void *user_worker(void *arg)
 	__u64 rng = c->seed * 0x9e3779b97f4a7c15ULL + (__u64)w->id + 1;
 	struct ds_req r;
 	double t0, deadline;
-	__u64 i;
+	__u64 i, in_row = 0;
+	bool retry = false, pdone;
 	int rc;
 
 	/* A private slot: per-slot counters and EBR records never shared. */
@@ -53,14 +75,40 @@ static void *user_worker(void *arg)
 	gate_wait();
 	t0 = now_s();
 	deadline = t0 + c->duration;
-	for (i = 0; i < w->ops && !run_stop; i++) {
+	for (i = 0; (i < w->ops || w->drain) && !run_stop;) {
 		__u64 call = 0;
 
-		memset(&r, 0, sizeof(r));
-		wl_pick(&rng, c->key_range, &w->mix, &r);
+		/* Seen before the operation: an empty answer after it means
+		 * nothing is left to come. */
+		pdone = w->drain && producers_done();
+		if (!retry) {
+			memset(&r, 0, sizeof(r));
+			wl_pick(&rng, c->key_range, &w->mix, &r);
+		}
+		retry = false;
 		if (w->hist)
 			call = arena_now_ns();
 		rc = ds_dispatch(c->kind, w->head, &r);
+		if (rc == DS_ERROR_FULL && w->retry_full) {
+			if (in_row < RUN_FULL_RETRY_MAX) {
+				/* The same insert again once the consumer ran. */
+				w->full_retries++;
+				in_row++;
+				retry = true;
+				sched_yield();
+				continue;
+			}
+			w->full_gave_up++;
+		}
+		in_row = 0;
+		if (rc == DS_ERROR_NOT_FOUND && w->drain &&
+		    (r.op == DS_OP_POP || r.op == DS_OP_DELETE)) {
+			if (pdone)
+				break;
+			w->empty_polls++;
+			sched_yield();
+			continue;
+		}
 		skel_count(&w->counts, r.op, rc);
 		if (w->hist && w->hist_len < w->hist_cap) {
 			struct lin_op *h = &w->hist[w->hist_len++];
@@ -75,14 +123,18 @@ static void *user_worker(void *arg)
 			h->out_key = r.out_key;
 			h->out_value = r.out_value;
 		}
-		if ((i & 1023) == 1023) {
-			__atomic_store_n(&w->done, i + 1, __ATOMIC_RELAXED);
-			if (now_s() >= deadline)
+		i++;
+		if ((i & 1023) == 0) {
+			__atomic_store_n(&w->done, i, __ATOMIC_RELAXED);
+			/* Drainers stop on empty, not on time (run_stop is
+			 * their hard bound). */
+			if (!w->drain && now_s() >= deadline)
 				break;
 		}
 	}
 	__atomic_store_n(&w->done, i, __ATOMIC_RELAXED);
 	w->secs = now_s() - t0;
+	worker_done(w);
 	return NULL;
 }
 
@@ -92,7 +144,10 @@ static void *kernel_worker(void *arg)
 	const struct run_cfg *c = w->cfg;
 	struct skel_batch_args a;
 	double t0, deadline;
-	__u64 left = w->ops;
+	__u64 left = w->ops, done = 0, in_row = 0;
+	__u32 flags = (w->retry_full ? SKEL_BATCH_RETRY_FULL : 0) |
+		      (w->drain ? SKEL_BATCH_END_EMPTY : 0);
+	bool pdone;
 	int err;
 
 	memset(&a, 0, sizeof(a));
@@ -105,22 +160,47 @@ static void *kernel_worker(void *arg)
 	gate_wait();
 	t0 = now_s();
 	deadline = t0 + c->duration;
-	while (left && !run_stop && now_s() < deadline) {
-		a.nops = left < c->batch ? left : c->batch;
+	while ((left || w->drain) && !run_stop && (w->drain || now_s() < deadline)) {
+		pdone = w->drain && producers_done();
+		a.nops = !w->drain && left < c->batch ? left : c->batch;
 		a.done = 0;
+		a.stop = 0;
+		a.flags = flags;
+		if (in_row >= RUN_FULL_RETRY_MAX) {
+			/* Retries ran out: this batch counts FULL as a miss. */
+			a.flags &= ~SKEL_BATCH_RETRY_FULL;
+			w->full_gave_up++;
+			in_row = 0;
+		}
 		err = kern_run(w->kern->skel->progs.ds_batch, &a, sizeof(a));
 		if (err < 0) {
 			w->error = err;
 			break;
 		}
-		left -= a.done;
-		__atomic_store_n(&w->done, w->ops - left, __ATOMIC_RELAXED);
+		done += a.done;
+		left -= a.done < left ? a.done : left;
+		__atomic_store_n(&w->done, done, __ATOMIC_RELAXED);
+		if (a.stop == DS_ERROR_FULL) {
+			w->full_retries++;
+			in_row++;
+			sched_yield();
+			continue;
+		}
+		in_row = 0;
+		if (a.stop == DS_ERROR_NOT_FOUND) {
+			if (pdone)
+				break;
+			w->empty_polls++;
+			sched_yield();
+			continue;
+		}
 		if (a.done < a.nops)	/* cut short (budget, BUSY): let others run */
 			sched_yield();
 	}
 	memcpy(&w->counts, &a.counts, sizeof(w->counts));
 	w->hist_len = a.hist_len;
 	w->secs = now_s() - t0;
+	worker_done(w);
 	return NULL;
 }
 
@@ -142,9 +222,11 @@ void run_assign_roles(const struct run_cfg *cfg, struct worker *w)
 			if (i == 0) {
 				w[i].mix.insert = 100;
 				w[i].role = "producer";
+				w[i].producer = w[i].retry_full = true;
 			} else if (i == consumer) {
 				w[i].mix.pop = 100;
 				w[i].role = "consumer";
+				w[i].drain = true;
 			} else {
 				w[i].ops = 0;
 				w[i].role = "idle";
@@ -155,9 +237,11 @@ void run_assign_roles(const struct run_cfg *cfg, struct worker *w)
 				w[i].mix.insert = 60;
 				w[i].mix.pop = 40;
 				w[i].role = "owner";
+				w[i].producer = w[i].retry_full = true;
 			} else {
 				w[i].mix.delete = 100;
 				w[i].role = "thief";
+				w[i].drain = true;
 			}
 		}
 	}
@@ -169,17 +253,23 @@ int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct work
 
 	run_stop = 0;
 	gate_set(0);
+	producers_left = 0;
+	for (i = 0; i < n; i++)
+		producers_left += w[i].producer;
 	for (i = 0; i < n; i++) {
 		w[i].cfg = cfg;
 		w[i].head = head;
 		w[i].kern = k;
-		err = pthread_create(&w[i].tid, NULL, w[i].kernel ? kernel_worker : user_worker,
-				     &w[i]);
+		w[i].finished = 0;
+		err = pthread_create(&w[i].tid, NULL, w[i].fn ? w[i].fn :
+				     w[i].kernel ? kernel_worker : user_worker, &w[i]);
 		if (err) {
 			/* Let the ones already waiting go and stop at once. */
 			run_stop = 1;
-			for (; i < n; i++)
+			for (; i < n; i++) {
 				w[i].tid = 0;
+				w[i].finished = 1;
+			}
 			gate_set(1);
 			return -err;
 		}
@@ -205,4 +295,14 @@ __u64 run_progress(const struct run_cfg *cfg, const struct worker *w)
 	for (i = 0; i < n; i++)
 		sum += __atomic_load_n(&w[i].done, __ATOMIC_RELAXED);
 	return sum;
+}
+
+bool run_finished(const struct run_cfg *cfg, const struct worker *w)
+{
+	int n = cfg->threads + cfg->kworkers, i;
+
+	for (i = 0; i < n; i++)
+		if (!__atomic_load_n(&w[i].finished, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
 }

@@ -41,9 +41,31 @@ struct worker {
 	__u64 hist_cap;
 	__u64 hist_len;
 	struct skel_counts counts;
+	/* Roles (spsc, deque) */
+	bool producer;			/* counted in the producers still running */
+	bool retry_full;		/* retry an insert that found the ring FULL */
+	bool drain;			/* run until the producers are done and the
+					 * structure answers empty, whatever ops says */
+	__u64 full_retries;		/* FULL answers retried */
+	__u64 full_gave_up;		/* retries that ran out (counted as misses) */
+	__u64 empty_polls;		/* empty answers while producers still ran */
+	/* Another workload's thread body (relay), or NULL for the mix. */
+	void *(*fn)(void *);
+	void *ctx;			/* for fn */
+	int finished;			/* set when the thread is done */
 } __attribute__((aligned(64)));
 
+/* Consecutive FULL answers a producer retries before it counts one as a
+ * miss and goes on: a bound, so a stuck consumer cannot hang the run. */
+#define RUN_FULL_RETRY_MAX	100000
+
 extern volatile int run_stop;
+
+/* Wait at the start gate (every thread body calls it first). */
+void run_gate_wait(void);
+
+/* Every worker's thread has returned (or was never started). */
+bool run_finished(const struct run_cfg *cfg, const struct worker *w);
 
 /*
  * Roles: a DS_CAP_SPSC structure gets exactly one producer (the first
@@ -51,6 +73,9 @@ extern volatile int run_stop;
  * (the first worker: push and pop) and thieves (everyone else: steal).
  * Workers without a role stay idle.  Userspace threads come first, then
  * kernel workers, so "-t 1 -K" puts the two roles in different contexts.
+ * The producer (owner) retries FULL answers, bounded by RUN_FULL_RETRY_MAX;
+ * the consumer (thieves) run until the producer is done and the structure
+ * is empty, so both sides overlap for the whole run.
  */
 void run_assign_roles(const struct run_cfg *cfg, struct worker *w);
 

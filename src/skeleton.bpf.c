@@ -138,6 +138,12 @@ int ds_batch(struct skel_batch_args *a)
 		 * Only a batch's first operation counts a BUSY. */
 		if (rc == DS_ERROR_BUSY && i)
 			break;
+		/* Roles (spsc, deque): hand FULL / empty back to the worker. */
+		if ((rc == DS_ERROR_FULL && (a->flags & SKEL_BATCH_RETRY_FULL)) ||
+		    (rc == DS_ERROR_NOT_FOUND && (a->flags & SKEL_BATCH_END_EMPTY))) {
+			a->stop = rc;
+			break;
+		}
 		skel_count(&c, r.op, rc);
 		if (hist && hist_len < hist_cap) {
 			struct lin_op __arena *rec = hist + hist_len;
@@ -309,3 +315,170 @@ int tp_process_exit(void *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* ================================================================ relay */
+/*
+ * -w relay (src/relay.h): lane A is ds_head, lane B relay_lane_b, a second
+ * structure of the same kind that userspace creates.  Kernel producers run
+ * relay_produce, kernel consumers relay_consume, each from a worker thread
+ * of its own; the movers in between are userspace threads.  This block is
+ * self-contained: nothing above depends on it.
+ */
+#include "relay.h"
+
+void __arena *relay_lane_b;
+__u64 relay_recs[RELAY_MAX_PRODUCERS];	/* each producer's ring of side records */
+__u64 relay_cap;			/* items per producer at most */
+__u32 relay_nprod;
+__u32 relay_nmovers;
+
+/*
+ * One producer batch: up to nops items into lane A, sequence numbers from
+ * a->seq.  Ends early, with the item not sent, when lane A answers FULL or
+ * another fault, or the item RELAY_RING before has not left lane B yet;
+ * userspace retries.
+ */
+SEC("syscall")
+int relay_produce(struct skel_relay_args *a)
+{
+	struct relay_rec __arena *recs = (struct relay_rec __arena *)a->state, *rec;
+	void __arena *head = ds_head;
+	struct ds_req r = {};
+	__u64 seq = a->seq, first = a->seq, end = a->end, id = a->id, now, seen;
+	__u32 i, nops = a->nops;
+	int rc, retried = 0;
+
+	if (!head || !recs)
+		return -1;
+	a->stop = 0;
+	arena_reserve_topup(SKEL_RESERVE_TARGET);
+	for (i = ARENA_ZERO; i < nops && seq < end && can_loop; i++) {
+		rec = recs + (seq & RELAY_RING_MASK);
+		if (rec->seq != seq) {
+			/* First attempt for seq: the record's item is done? */
+			if (seq >= RELAY_RING) {
+				seen = rec->seen;
+				if (!(seen >> 32)) {
+					a->stop = RELAY_STOP_WINDOW;
+					break;
+				}
+				if (seen != (RELAY_SEEN_A | RELAY_SEEN_B) ||
+				    rec->seq != seq - RELAY_RING) {
+					if (!a->bad) {
+						a->bad_seq = seq - RELAY_RING;
+						a->bad_seen = seen;
+					}
+					a->bad++;
+				}
+			}
+			rec->seen = 0;
+			rec->seq = seq;
+		}
+		now = bpf_ktime_get_ns();
+		rec->t_enq = now;
+		r.op = DS_OP_INSERT;
+		r.key = RELAY_KEY(0, id, seq);
+		r.value = now;
+		rc = skel_dispatch(head, &r);
+		if (rc == DS_ERROR_NOMEM && !retried &&
+		    arena_reserve_topup(SKEL_RESERVE_TARGET) > 0) {
+			retried = 1;
+			i--;
+			continue;
+		}
+		retried = 0;
+		if (rc != DS_SUCCESS) {
+			a->stop = rc;
+			break;
+		}
+		seq++;
+	}
+	a->done = seq - first;
+	a->seq = seq;
+	return 0;
+}
+
+/* Account one item taken from lane B at @now. */
+static __always_inline void relay_account(struct relay_cons_state __arena *st, __u64 key,
+					  __u64 t_b, __u64 now)
+{
+	__u64 p = RELAY_KEY_PROD(key), m = RELAY_KEY_MOVER(key), seq = RELAY_KEY_SEQ(key);
+	struct relay_rec __arena *rec;
+	__u64 idx, last, t_a;
+
+	st->items++;
+	if (p >= relay_nprod || !m || m > relay_nmovers || seq >= relay_cap ||
+	    !relay_recs[p & (RELAY_MAX_PRODUCERS - 1)]) {
+		st->bad_key++;
+		return;
+	}
+	rec = (struct relay_rec __arena *)relay_recs[p & (RELAY_MAX_PRODUCERS - 1)] +
+	      (seq & RELAY_RING_MASK);
+	relay_hist_add(&st->lat_b, now > t_b ? now - t_b : 0);
+	if (rec->seq == seq) {
+		/* t_enq first: once seen says "left lane B" the producer may
+		 * reuse the record. */
+		t_a = rec->t_enq;
+		arena_atomic_add(&rec->seen, RELAY_SEEN_B);
+		relay_hist_add(&st->lat_e2e, now > t_a ? now - t_a : 0);
+	} else {
+		st->stale++;	/* a copy of an item whose record was reused */
+	}
+	/* One mover moves one producer's items in the order it took them,
+	 * and lane B keeps that order: per (producer, mover) they arrive
+	 * here in increasing sequence. */
+	idx = (p * RELAY_MAX_MOVERS + m - 1) & (RELAY_MAX_PRODUCERS * RELAY_MAX_MOVERS - 1);
+	last = st->last[idx];
+	if (seq + 1 <= last) {
+		if (!st->order_viol) {
+			st->viol_key = key;
+			st->viol_prev = last - 1;
+		}
+		st->order_viol++;
+	}
+	st->last[idx] = seq + 1;
+}
+
+/* One consumer batch: up to nops items out of lane B; ends early on empty
+ * (or BUSY), and userspace decides whether more can come. */
+SEC("syscall")
+int relay_consume(struct skel_relay_args *a)
+{
+	struct relay_cons_state __arena *st = (struct relay_cons_state __arena *)a->state;
+	void __arena *head = relay_lane_b;
+	struct ds_req r = {};
+	__u32 i, nops = a->nops;
+	int rc;
+
+	if (!head || !st)
+		return -1;
+	a->stop = 0;
+	for (i = ARENA_ZERO; i < nops && can_loop; i++) {
+		r.op = DS_OP_POP;
+		rc = skel_dispatch(head, &r);
+		if (rc != DS_SUCCESS) {
+			a->stop = rc;
+			break;
+		}
+		relay_account(st, r.out_key, r.out_value, bpf_ktime_get_ns());
+	}
+	a->done = i;
+	return 0;
+}
+
+/* Lane B's kernel-side verify (ds_verify does lane A). */
+SEC("syscall")
+int relay_verify(struct skel_relay_verify_args *a)
+{
+	void __arena *head = relay_lane_b;
+	struct ds_req r = { .op = DS_OP_VERIFY };
+
+	if (!head) {
+		a->rc = DS_ERROR_INVALID;
+		return 0;
+	}
+	a->flush_rc = ds_quiesce(ds_kind, head);
+	a->rc = skel_dispatch(head, &r);
+	a->reason = ds_verify_reason(ds_kind, head);
+	return 0;
+}

@@ -17,13 +17,18 @@
 #include "skeleton.skel.h"
 #include "report.h"
 #include "history.h"
+#include "relay.h"
 
 ARENA_ALLOC_DEFINE_GLOBALS;
 
 #define MAX_THREADS 1024
 
-enum wl_kind { WL_INSERT, WL_SEARCH, WL_DELETE, WL_MIXED, WL_RANGE, WL_MAX };
-static const char *const wl_names[WL_MAX] = { "insert", "search", "delete", "mixed", "range" };
+enum wl_kind { WL_INSERT, WL_SEARCH, WL_DELETE, WL_MIXED, WL_RANGE, WL_RELAY, WL_MAX };
+static const char *const wl_names[WL_MAX] = { "insert", "search", "delete", "mixed", "range",
+					      "relay" };
+
+/* -w relay without -o: no item limit, the run lasts -d seconds. */
+#define RELAY_DEFAULT_OPS	1000000000000ULL
 
 static struct env {
 	struct run_cfg run;
@@ -37,6 +42,7 @@ static struct env {
 	const char *json;
 	int json_fd;
 	const char *history;
+	bool ops_set;
 } env = {
 	.run = { .threads = 4, .ops = 1000, .key_range = 10000, .duration = 10,
 		 .batch = 1000, .seed = 1 },
@@ -61,7 +67,9 @@ static const char doc[] =
 "  skeleton -m -d 5                 # print what kernel hooks produce for 5 s\n"
 "  skeleton --json out.json -s      # also write the results as JSON\n"
 "  skeleton -D list -K -t 2 -o 2000 -k 16 -v --history h.log\n"
-"                                   # record, then check linearizability\n";
+"                                   # record, then check linearizability\n"
+"  skeleton -D msqueue -w relay -d 5 -v\n"
+"                                   # kernel -> threads -> kernel relay: latency per lane\n";
 
 enum {
 	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
@@ -73,7 +81,8 @@ static const struct argp_option opts[] = {
 	{ "ops", 'o', "N", 0, "Operations per thread and per kernel worker (default 1000)", 0 },
 	{ "keys", 'k', "N", 0, "Key range [0,N) (default 10000)", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds at the latest (default 10)", 0 },
-	{ "workload", 'w', "TYPE", 0, "insert, search, delete, mixed (default) or range", 0 },
+	{ "workload", 'w', "TYPE", 0, "insert, search, delete, mixed (default), range, or relay "
+	  "(FIFO structures: kernel producers -> lane A -> threads -> lane B -> kernel consumers)", 0 },
 	{ "verify", 'v', NULL, 0, "Verify the structure from both sides and check conservation", 0 },
 	{ "stats", 's', NULL, 0, "Print statistics (default on)", 0 },
 	{ "no-stats", OPT_NO_STATS, NULL, 0, "Do not print statistics", 0 },
@@ -123,6 +132,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (parse_u64(arg, 1, 1000000000000ULL, &v))
 			argp_error(state, "-o wants a positive operation count, not '%s'", arg);
 		env.run.ops = v;
+		env.ops_set = true;
 		break;
 	case 'k':
 		if (parse_u64(arg, 1, UINT_MAX, &v))
@@ -139,7 +149,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			if (!strcmp(arg, wl_names[i]))
 				break;
 		if (i == WL_MAX)
-			argp_error(state, "-w: unknown workload '%s' (insert, search, delete, mixed, range)",
+			argp_error(state, "-w: unknown workload '%s' (insert, search, delete, mixed, range, relay)",
 				   arg);
 		env.workload = i;
 		break;
@@ -449,6 +459,7 @@ static void monitor(struct kern *k, void *head, struct run_result *res)
 int main(int argc, char **argv)
 {
 	struct run_result res = { .verified = -1 };
+	static struct relay_result relay;
 	const struct ds_metadata *md;
 	struct worker *w = NULL;
 	struct kern k = {};
@@ -463,6 +474,24 @@ int main(int argc, char **argv)
 		list_structures();
 		return 0;
 	}
+	md = ds_metadata_of(env.run.kind);
+	if (env.workload == WL_RELAY && !env.monitor) {
+		/* Producers and consumers are always kernel programs: -K adds
+		 * nothing, --kworkers N asks for N of each. */
+		int producers = env.run.kworkers > 0 ? env.run.kworkers : 1;
+
+		if (env.history) {
+			fprintf(stderr, "skeleton: -w relay does not record histories (--history); "
+				"it checks order and exactly-once itself with -v\n");
+			return 2;
+		}
+		if (relay_check(md, env.run.threads, producers))
+			return 2;
+		env.run.kworkers = 2 * producers;
+		env.hooks = HOOKS_OFF;
+		if (!env.ops_set)
+			env.run.ops = RELAY_DEFAULT_OPS;
+	}
 	if (env.run.kworkers < 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -473,7 +502,6 @@ int main(int argc, char **argv)
 			"Try 'skeleton --help' for more information.\n");
 		return 2;
 	}
-	md = ds_metadata_of(env.run.kind);
 	if (env.monitor && !(md->caps & DS_CAP_POP)) {
 		fprintf(stderr, "skeleton: -m needs a structure with pop; %s has none\n", md->name);
 		return 2;
@@ -504,6 +532,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
+	kern_want_relay(env.workload == WL_RELAY && !env.monitor);
 	if (kern_load(&k, env.run.kind, env.arena_pages, env.hooks))
 		goto out;
 	if (kern_init_ds(&k, env.arena_pages))
@@ -537,12 +566,17 @@ int main(int argc, char **argv)
 		}
 		res.w = w;
 		run_assign_roles(&env.run, w);
+		if (env.workload == WL_RELAY && relay_prepare(&k, &env.run, w)) {
+			fprintf(stderr, "skeleton: no arena memory for the relay's second lane and "
+				"records (fewer -o, or a larger --arena-pages)\n");
+			goto out;
+		}
 		if (env.history && history_prepare(&k, &env.run, w)) {
 			fprintf(stderr, "skeleton: no memory for the history buffers "
 				"(fewer -o, or a larger --arena-pages)\n");
 			goto out;
 		}
-		if (env.run.caps & (DS_CAP_SPSC | DS_CAP_OWNER))
+		if ((env.run.caps & (DS_CAP_SPSC | DS_CAP_OWNER)) || env.workload == WL_RELAY)
 		{
 			int n = env.run.threads + env.run.kworkers, i;
 
@@ -556,9 +590,9 @@ int main(int argc, char **argv)
 		if (err)
 			fprintf(stderr, "skeleton: starting threads failed: %s\n", strerror(-err));
 		for (;;) {
-			__u64 total = run_total_ops(&env.run, w);
-
-			if (run_progress(&env.run, w) >= total || run_stop ||
+			/* Every worker done (consumers drain after their
+			 * producers), or the hard bound. */
+			if (run_finished(&env.run, w) || run_stop ||
 			    arena_now_ns() / 1e9 - t0 > env.run.duration + 1)
 				break;
 			housekeeping(&k);
@@ -595,7 +629,18 @@ int main(int argc, char **argv)
 		if (err < 0 || (env.verify && err))
 			ret = 1;
 	}
-	if (env.verify) {
+	if (env.workload == WL_RELAY && w && !env.monitor) {
+		relay_finish(&k, &env.run, w, &relay);
+		res.relay = &relay;
+		if (env.verify) {
+			res.verified = relay_verify(&k, &env.run, &relay, res.verify_msg,
+						    sizeof(res.verify_msg));
+			if (!res.verified)
+				ret = 1;
+		}
+		arena_get_stats(&res.mem);
+		ds_get_stats(env.run.kind, head, &res.ds);
+	} else if (env.verify) {
 		res.verified = verify_all(&k, &res, head);
 		if (!res.verified)
 			ret = 1;

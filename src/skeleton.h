@@ -65,8 +65,21 @@ struct skel_batch_args {
 	__u64 hist;			/* arena address of struct lin_op[], or 0 */
 	__u64 hist_len;			/* in/out: records written */
 	__u64 ctx_id;			/* LIN_CTX_KERNEL(worker) */
+	__u32 flags;			/* SKEL_BATCH_* */
+	__s32 stop;			/* out: the answer that ended the batch early
+					 * under a flag (FULL, NOT_FOUND), else 0 */
 	struct skel_counts counts;	/* out: added to */
 };
+
+/*
+ * Role flags of a batch.  The operation that meets the condition is not
+ * performed (not counted); the batch ends and the worker decides:
+ *   RETRY_FULL  an insert answered FULL: the producer yields and retries;
+ *   END_EMPTY   a pop/delete answered NOT_FOUND: the consumer yields, or
+ *               stops once every producer is done (the ring is drained).
+ */
+#define SKEL_BATCH_RETRY_FULL	(1U << 0)
+#define SKEL_BATCH_END_EMPTY	(1U << 1)
 
 /* Hook history: one buffer of hook_hist_cap records per CPU slot. */
 #define SKEL_HOOK_HIST_CAP	4096

@@ -35,7 +35,7 @@ $(TEST_OUT)/%.tsan: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
 # The driver with a deliberately broken list delete (userspace side only):
 # the history checker must reject what it does.
 BROKEN_SRCS := src/skeleton.c src/driver_kern.c src/runner.c src/report.c src/history.c \
-	src/lincheck.c
+	src/lincheck.c src/relay.c
 $(TEST_OUT)/skeleton-broken: $(BROKEN_SRCS) $(UNIT_DEPS) $(OUTPUT)/skeleton.skel.h \
 		$(OUTPUT)/probe.skel.h | $(TEST_OUT)
 	$(call msg,TEST-CC,$@)

@@ -59,6 +59,18 @@ if registered spsc; then
 		'roles: thread 0 = producer, thread 1 = consumer' \
 		$SKEL -D spsc -t 2 -o 1000 --no-stats
 	run "spsc: kernel producer, kernel consumer" -D spsc -K -t 0 --kworkers 2 -o $OPS
+	# More items than the ring holds: the producer retries FULL and the
+	# consumer drains until the producer is done, so every insert
+	# succeeds (no miss anywhere) and the ring ends empty.
+	OVER=$((4096 * 12))
+	check_out "spsc: $OVER items through a 4096 ring, no FULL miss" \
+		"^TOTAL +$((2 * OVER)) +$OVER +$OVER +0 +0 +0 " $SKEL -D spsc -t 2 -o $OVER -v
+	last_out >"$TLOG.run"
+	check "spsc: the consumer drained it" grep -qx '  Elements in spsc: 0' "$TLOG.run"
+	check "spsc: the producer met FULL and retried" \
+		grep -qE '^Roles: producer FULL retries [1-9][0-9]* \(0 ran out' "$TLOG.run"
+	run "spsc: overlap with a kernel consumer" -D spsc -t 1 -K --kworkers 1 -o $OVER
+	check "spsc: kernel consumer took all $OVER" grep -qE "^0 +$OVER +0 +$OVER +0 +0 +0 " "$TLOG.run"
 else
 	skip spsc
 fi
@@ -70,6 +82,20 @@ if registered deque; then
 		'roles: thread 0 = owner, kernel worker 0 = thief, kernel worker 1 = thief' \
 		$SKEL -D deque -t 1 -K --kworkers 2 -o 1000 --no-stats
 	run "deque: kernel owner, kernel thieves" -D deque -K -t 0 --kworkers 2 -o $OPS
+	# The owner retries a FULL push and the thieves keep stealing until the
+	# owner is done: every push succeeds and nothing is left.
+	run "deque: thieves drain after the owner" -D deque -t 1 -K --kworkers 2 -o $((OPS * 2)) \
+		--json "$TLOG.json"
+	check "deque: empty at the end" grep -qx '  Elements in deque: 0' "$TLOG.run"
+	check "deque: every push succeeded, pops + steals = pushes" python3 -c "
+import json
+w = json.load(open('$TLOG.json'))['workers']
+owner = w[0]['counts']
+assert owner['inserts'] == owner['inserts_ok'], owner
+taken = owner['pops_ok'] + sum(x['counts']['deletes_ok'] for x in w[1:])
+assert taken == owner['inserts_ok'], (taken, owner)
+"
+	rm -f "$TLOG.json"
 else
 	skip deque
 fi
