@@ -15,6 +15,7 @@ struct run_result {
 	struct skel_counts hooks_c[SKEL_HOOK_MAX];
 	struct skel_counts prefill;
 	struct arena_stats mem;
+	struct arena_san_stats san;	/* sanitizer mode (ARENA_SANITIZE) only */
 	struct ds_stats ds;
 	__s64 expected;			/* elements by the drivers' counts */
 	double secs;
