@@ -51,7 +51,7 @@ $(TEST_OUT)/skeleton-san: $(SKEL_BIN) | $(TEST_OUT)
 else
 .PHONY: $(TEST_OUT)/skeleton-san
 $(TEST_OUT)/skeleton-san: | $(TEST_OUT)
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUTPUT=$(OUTPUT)/san \
+	$(Q)$(MAKE) --no-print-directory $(if $(filter 1,$(V)),,-s) SANITIZE=1 OUTPUT=$(OUTPUT)/san \
 		SKEL_BIN=$(abspath $@) $(abspath $@)
 endif
 TEST_BINS += $(TEST_OUT)/skeleton-san

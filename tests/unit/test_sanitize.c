@@ -63,6 +63,17 @@ static int san_setup(void **state)
 	return unit_setup(state);
 }
 
+/* The violations here are planted: clear them before unit_teardown()
+ * would count them as failures. */
+static int san_teardown(void **state)
+{
+	int k;
+
+	for (k = 0; k < ARENA_SAN_NR_COUNTERS; k++)
+		arena_san_counts[k] = 0;
+	return unit_teardown(state);
+}
+
 /* Exactly one violation so far, of @kind. */
 static void assert_only(int kind, __u64 n)
 {
@@ -353,15 +364,15 @@ static void test_asan_reports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_clean_layout, san_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_overflow, san_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_underflow, san_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_use_after_free, san_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_double_free, san_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_free, san_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_clean, san_setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_clean_layout, san_setup, san_teardown),
+		cmocka_unit_test_setup_teardown(test_overflow, san_setup, san_teardown),
+		cmocka_unit_test_setup_teardown(test_underflow, san_setup, san_teardown),
+		cmocka_unit_test_setup_teardown(test_use_after_free, san_setup, san_teardown),
+		cmocka_unit_test_setup_teardown(test_double_free, san_setup, san_teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_free, san_setup, san_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_clean, san_setup, san_teardown),
 #ifdef ARENA_SAN_ASAN	/* the ASAN build only: plain and TSAN have no shadow */
-		cmocka_unit_test_setup_teardown(test_asan_reports, san_setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_asan_reports, san_setup, san_teardown),
 #endif
 	};
 
