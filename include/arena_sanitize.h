@@ -419,6 +419,19 @@ static inline void arena_san_asan_end(void *base, __u64 len)
 }
 #endif /* __BPF__ */
 
+/*
+ * arena_san_page_recycled - an allocator path that hands a page out again in
+ * a different layout (recarved into another size class, returned to the
+ * kernel and mapped again) must call this first: it clears the page's ASAN
+ * shadow so the allocator's own writes there are not reported.  Any
+ * context; a no-op in BPF and without ASAN.
+ */
+static __always_inline void arena_san_page_recycled(void __arena *page)
+{
+	arena_san_unpoison(page, ARENA_PAGE_SIZE);
+	(void)page;
+}
+
 #else /* !ARENA_SANITIZE */
 /* ------------------------------------------------------ sanitizer off */
 
@@ -441,6 +454,11 @@ static __always_inline void __arena *arena_san_on_free(void __arena *ptr)
 static __always_inline int arena_san_check(void)
 {
 	return 0;
+}
+
+static __always_inline void arena_san_page_recycled(void __arena *page)
+{
+	(void)page;
 }
 
 #ifndef __BPF__
