@@ -3,7 +3,15 @@
 # skeletons with bpftool, userspace with the system libbpf.  Generated files
 # go to $(OUTPUT); `skeleton` lands at the repository root.
 
+# SANITIZE=1: the arena sanitizer mode (docs/GUIDE.md, "Sanitizer mode"),
+# built apart in build/san; the driver is ./skeleton-san.
+ifeq ($(SANITIZE),1)
+OUTPUT ?= build/san
+SKEL_BIN ?= skeleton-san
+SAN_CFLAGS := -DARENA_SANITIZE
+endif
 OUTPUT ?= build
+SKEL_BIN ?= skeleton
 CLANG ?= $(shell for c in clang-21 clang-20 clang-19 clang; do command -v $$c >/dev/null && { echo $$c; break; }; done)
 CC ?= cc
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
@@ -12,9 +20,10 @@ PAGE_SIZE := $(shell getconf PAGESIZE)
 
 INCLUDES := -Iinclude -I$(OUTPUT) -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -DARENA_PAGE_SIZE=$(PAGE_SIZE) \
-	-Wall -Wno-unused-function -Werror $(INCLUDES) $(EXTRA_BPF_CFLAGS)
+	-Wall -Wno-unused-function -Werror $(INCLUDES) $(SAN_CFLAGS) $(EXTRA_BPF_CFLAGS)
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DARENA_PAGE_SIZE=$(PAGE_SIZE) $(INCLUDES)
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DARENA_PAGE_SIZE=$(PAGE_SIZE) $(INCLUDES) \
+	$(SAN_CFLAGS)
 LIBBPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 LDLIBS += $(LIBBPF_LIBS) -lpthread -lm
 
@@ -27,8 +36,8 @@ else
 endif
 
 HEADERS := $(wildcard include/*.h) include/ds_registry.def $(OUTPUT)/ds_registry_includes.h
-BPF_APPS := skeleton
-APPS := skeleton
+BPF_APPS := $(SKEL_BIN)
+APPS := $(SKEL_BIN)
 
 .SECONDARY: $(OUTPUT)/skeleton.bpf.o $(OUTPUT)/probe.bpf.o
 .PHONY: all deps clean test test-quick test-stress test-verify bench run check-env
@@ -65,12 +74,12 @@ $(OUTPUT)/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) $(OUTPUT)/skeleton.skel.h 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-skeleton: $(SKELETON_OBJS)
+$(SKEL_BIN): $(SKELETON_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 run: all
-	./skeleton
+	./$(SKEL_BIN)
 
 -include tests/tests.mk
 -include bench/bench.mk
@@ -78,4 +87,4 @@ run: all
 
 clean:
 	$(call msg,CLEAN)
-	$(Q)rm -rf $(OUTPUT) $(APPS) $(TEST_BINS) bench/results.json
+	$(Q)rm -rf $(OUTPUT) $(APPS) skeleton-san $(TEST_BINS) bench/results.json

@@ -56,6 +56,7 @@ static inline int arena_standalone_init(__u64 npages)
 		return -1;
 	arena_sa.base = p;
 	arena_sa.npages = npages;
+	arena_san_asan_begin();		/* ARENA_SANITIZE hook */
 	arena_sa.next = 1;
 	arena_alloc_st = NULL;
 	arena_pages_hook = arena_standalone_pages;
@@ -64,6 +65,8 @@ static inline int arena_standalone_init(__u64 npages)
 
 static inline void arena_standalone_fini(void)
 {
+	if (arena_sa.base)	/* ARENA_SANITIZE hook: clean the shadow of what was used */
+		arena_san_asan_end(arena_sa.base, arena_sa.next * ARENA_PAGE_SIZE);
 	if (arena_sa.base)
 		munmap(arena_sa.base, arena_sa.npages * ARENA_PAGE_SIZE);
 	arena_sa.base = NULL;

@@ -222,6 +222,9 @@ static __always_inline struct arena_page_hdr __arena *arena_page_of(void __arena
 	return (struct arena_page_hdr __arena *)((__u64)p & ~(__u64)(ARENA_PAGE_SIZE - 1));
 }
 
+/* ARENA_SANITIZE: redzones and poison (hooks in alloc/free below). */
+#include "arena_sanitize.h"
+
 #ifdef __BPF__
 /*
  * Sleepable programs only (SEC("syscall"), lsm.s; any program on kernels
@@ -278,10 +281,13 @@ static __always_inline void __arena *bpf_arena_alloc(__u32 size)
 {
 	struct arena_alloc_state __arena *st = arena_alloc_st;
 	void __arena *obj = NULL;
+	__u32 san_req;				/* ARENA_SANITIZE hook */
 	int c, tries;
 
 	if (!st || !size)
 		return NULL;
+	san_req = size;				/* ARENA_SANITIZE hook */
+	size = arena_san_size(size);		/* ARENA_SANITIZE hook */
 	c = arena_size_class(size);
 	for (tries = 0; tries < 2; tries++) {
 		if (c >= 0) {
@@ -321,7 +327,7 @@ static __always_inline void __arena *bpf_arena_alloc(__u32 size)
 		arena_atomic_add(&arena_my_stats()->allocs, 1);
 	else
 		arena_atomic_add(&arena_my_stats()->large_allocs, 1);
-	return obj;
+	return arena_san_on_alloc(obj, san_req);	/* ARENA_SANITIZE hook */
 }
 
 /*
@@ -336,6 +342,7 @@ static __always_inline void bpf_arena_free(void __arena *p)
 	struct arena_page_hdr __arena *hdr;
 	__u32 c;
 
+	p = arena_san_on_free(p);	/* ARENA_SANITIZE hook: NULL = bad free, counted */
 	if (!p || !arena_alloc_st)
 		return;
 	hdr = arena_page_of(p);

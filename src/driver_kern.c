@@ -231,6 +231,10 @@ int kern_init_ds(struct kern *k, __u64 arena_pages)
 	}
 	/* From here on userspace shares the allocator the kernel set up. */
 	arena_alloc_st = k->skel->bss->arena_alloc_st;
+#ifdef ARENA_SANITIZE
+	/* Sanitizer violations: both sides count in the BPF object's .bss. */
+	arena_san_counts = k->skel->bss->arena_san_counts;
+#endif
 	pages_kern = k;
 	arena_pages_hook = kern_pages_hook;
 	return 0;

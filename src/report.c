@@ -87,6 +87,20 @@ static void roles_line(FILE *f, const struct run_result *r)
 		(unsigned long long)gave_up, RUN_FULL_RETRY_MAX, (unsigned long long)polls);
 }
 
+static const char *const san_names[ARENA_SAN_NR_KINDS] = ARENA_SAN_KIND_NAMES;
+
+/* Sanitizer mode: "N violations (overflow=.. ...), M freed objects checked". */
+static void san_line(FILE *f, const struct arena_san_stats *s)
+{
+	int k;
+
+	fprintf(f, "  Sanitizer:        %llu violations (", (unsigned long long)s->total);
+	for (k = 0; k < ARENA_SAN_NR_KINDS; k++)
+		fprintf(f, "%s%s=%llu", k ? " " : "", san_names[k],
+			(unsigned long long)s->count[k]);
+	fprintf(f, "), %llu freed objects checked\n", (unsigned long long)s->walked);
+}
+
 void report_print(FILE *f, const struct run_result *r)
 {
 	const struct run_cfg *c = r->cfg;
@@ -147,6 +161,8 @@ void report_print(FILE *f, const struct run_result *r)
 	fprintf(f, "  Pages from kernel: %llu (reserve %llu, userspace refills %llu)\n",
 		(unsigned long long)r->mem.pages_total, (unsigned long long)r->mem.reserve_pages,
 		(unsigned long long)r->mem.refills);
+	if (ARENA_SAN_ENABLED)
+		san_line(f, &r->san);
 
 	fprintf(f, "\nData Structure State:\n");
 	fprintf(f, "  Elements in %s: %lld\n", r->ds_name, (long long)r->ds.current_elements);
@@ -207,10 +223,22 @@ int report_json(const char *path, const struct run_result *r)
 		fprintf(f, "%s", i + 1 < SKEL_HOOK_MAX ? ", " : "");
 	}
 	fprintf(f, "],\n  \"memory\": {\"allocations\": %llu, \"frees\": %llu, \"current\": %llu, "
-		"\"failed\": %llu, \"pages_total\": %llu},\n",
+		"\"failed\": %llu, \"pages_total\": %llu",
 		(unsigned long long)r->mem.allocs, (unsigned long long)r->mem.frees,
 		(unsigned long long)r->mem.current, (unsigned long long)r->mem.failed,
 		(unsigned long long)r->mem.pages_total);
+	if (ARENA_SAN_ENABLED) {
+		fprintf(f, ", \"sanitizer\": {\"violations\": %llu",
+			(unsigned long long)r->san.total);
+		static const char *const keys[ARENA_SAN_NR_KINDS] = {
+			"overflow", "underflow", "use_after_free", "double_free", "invalid_free" };
+
+		for (i = 0; i < ARENA_SAN_NR_KINDS; i++)
+			fprintf(f, ", \"%s\": %llu", keys[i],
+				(unsigned long long)r->san.count[i]);
+		fprintf(f, ", \"freed_checked\": %llu}", (unsigned long long)r->san.walked);
+	}
+	fprintf(f, "},\n");
 	if (r->has_ebr)
 		fprintf(f, "  \"ebr\": {\"epoch\": %llu, \"advances\": %llu, \"refused\": %llu, "
 			"\"stalls\": %llu, \"reaped\": %llu},\n",

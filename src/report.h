@@ -17,6 +17,7 @@ struct run_result {
 	struct skel_counts hooks_c[SKEL_HOOK_MAX];
 	struct skel_counts prefill;
 	struct arena_stats mem;
+	struct arena_san_stats san;	/* sanitizer mode (ARENA_SANITIZE) only */
 	struct ds_stats ds;
 	struct arena_ebr_stats ebr;	/* valid when has_ebr */
 	int has_ebr;

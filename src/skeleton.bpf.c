@@ -184,6 +184,9 @@ int ds_verify(struct skel_verify_args *a)
 		return 0;
 	}
 	a->flush_rc = ds_quiesce(ds_kind, head);
+#ifdef ARENA_SANITIZE
+	arena_san_check();	/* freed objects still poisoned? (counted) */
+#endif
 	a->rc = skel_dispatch(head, &r);
 	a->reason = ds_verify_reason(ds_kind, head);
 	return 0;
@@ -313,6 +316,19 @@ int tp_process_exit(void *ctx)
 		hook_do(SKEL_HOOK_EXIT, DS_OP_DELETE, SKEL_HOOK_KEY(tgid), 0);
 	return 0;
 }
+
+#ifdef ARENA_SANITIZE
+#include "san_plant.h"
+
+/* Test-only (SKELETON_SAN_PLANT=kernel-<kind>): plant one memory bug. */
+SEC("syscall")
+int san_plant_prog(struct san_plant_args *a)
+{
+	arena_bind();
+	a->rc = san_plant(a->kind);
+	return 0;
+}
+#endif
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -312,6 +312,100 @@ static int prefill(struct run_result *res, void *head)
 	return 0;
 }
 
+#ifdef ARENA_SANITIZE
+#include "san_plant.h"
+
+/*
+ * Test-only: SKELETON_SAN_PLANT=<user|kernel>-<kind> plants one memory bug
+ * (san_plant.h) before the workers start.  san_plant_parse() reads it
+ * before anything is loaded: 0, or -1 after one line on bad input.
+ */
+static struct san_plant_args plant;
+static bool plant_kernel;
+
+static int san_plant_parse(void)
+{
+	static const char *const names[SAN_PLANT_MAX] = SAN_PLANT_NAMES;
+	const char *v = getenv("SKELETON_SAN_PLANT"), *kind;
+	int i;
+
+	if (!v || !*v)
+		return 0;
+	plant_kernel = !strncmp(v, "kernel-", 7);
+	if (!plant_kernel && strncmp(v, "user-", 5))
+		goto bad;
+	kind = v + (plant_kernel ? 7 : 5);
+	for (i = 1; i < SAN_PLANT_MAX && strcmp(kind, names[i]); i++)
+		;
+	if (i == SAN_PLANT_MAX)
+		goto bad;
+	plant.kind = i;
+	return 0;
+bad:
+	fprintf(stderr, "skeleton: SKELETON_SAN_PLANT wants <user|kernel>-<overflow|underflow|"
+		"uaf|double-free|invalid-free>, not '%s'\n", v);
+	return -1;
+}
+
+static int san_plant_run(struct kern *k)
+{
+	static const char *const names[SAN_PLANT_MAX] = SAN_PLANT_NAMES;
+	int err;
+
+	if (!plant.kind)
+		return 0;
+	if (plant_kernel) {
+		err = kern_run(k->skel->progs.san_plant_prog, &plant, sizeof(plant));
+		if (err < 0)
+			plant.rc = err;
+	} else {
+		plant.rc = san_plant(plant.kind);
+	}
+	if (plant.rc) {
+		fprintf(stderr, "skeleton: planting the %s bug failed\n", names[plant.kind]);
+		return -1;
+	}
+	printf("skeleton: planted bug: %s, from %s (SKELETON_SAN_PLANT)\n", names[plant.kind],
+	       plant_kernel ? "the kernel" : "userspace");
+	return 0;
+}
+
+/* -v: any sanitizer violation is a FAIL.  Returns 1 if clean. */
+static int san_verdict(struct run_result *res)
+{
+	static const char *const names[ARENA_SAN_NR_KINDS] = ARENA_SAN_KIND_NAMES;
+	size_t n;
+	int k;
+
+	if (!res->san.total)
+		return 1;
+	n = snprintf(res->verify_msg, sizeof(res->verify_msg), "sanitizer: %llu violations:",
+		     (unsigned long long)res->san.total);
+	for (k = 0; k < ARENA_SAN_NR_KINDS && n < sizeof(res->verify_msg); k++)
+		if (res->san.count[k])
+			n += snprintf(res->verify_msg + n, sizeof(res->verify_msg) - n, " %s=%llu",
+				      names[k], (unsigned long long)res->san.count[k]);
+	return 0;
+}
+#else
+static int san_plant_parse(void)
+{
+	return 0;
+}
+
+static int san_plant_run(struct kern *k)
+{
+	(void)k;
+	return 0;
+}
+
+static int san_verdict(struct run_result *res)
+{
+	(void)res;
+	return 1;
+}
+#endif
+
 static bool tty_out;
 
 static void progress(const struct run_result *res, double t0)
@@ -379,6 +473,9 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 			 err < 0 ? strerror(-err) : ds_strerror(va.rc), ds_corrupt_str(va.reason));
 		return 0;
 	}
+	arena_san_get_stats(&res->san);	/* ds_verify has walked the free lists */
+	if (!san_verdict(res))
+		return 0;
 	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
 		counted += counts_net(&res->w[i].counts);
 	for (i = 0; i < SKEL_HOOK_MAX; i++)
@@ -468,7 +565,7 @@ int main(int argc, char **argv)
 	int err, ret = 1;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
-	if (err)
+	if (err || san_plant_parse())
 		return 2;
 	if (env.list_ds) {
 		list_structures();
@@ -559,6 +656,8 @@ int main(int argc, char **argv)
 		monitor(&k, head, &res);
 	} else {
 		prefill(&res, head);
+		if (san_plant_run(&k))
+			goto out;
 		w = calloc(env.run.threads + env.run.kworkers, sizeof(*w));
 		if (!w) {
 			fprintf(stderr, "skeleton: out of memory\n");
@@ -646,8 +745,11 @@ int main(int argc, char **argv)
 			ret = 1;
 	} else {
 		ds_quiesce(env.run.kind, head);
+		if (ARENA_SAN_ENABLED)
+			arena_san_check();	/* all quiet: check the freed objects */
 		collect_state(&res, head);
 	}
+	arena_san_get_stats(&res.san);
 	if (env.stats)
 		report_print(stdout, &res);
 	else if (res.verified >= 0)

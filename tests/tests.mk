@@ -42,6 +42,19 @@ $(TEST_OUT)/skeleton-broken: $(BROKEN_SRCS) $(UNIT_DEPS) $(OUTPUT)/skeleton.skel
 	$(Q)$(CC) $(CFLAGS) -DDS_LIST_BROKEN_TAKE $(BROKEN_SRCS) $(LDLIBS) -o $@
 
 TEST_BINS += $(TEST_OUT)/skeleton-broken
+
+# The driver in sanitizer mode, for tests/cli/test_sanitize.sh: built once,
+# by a sub-make with SANITIZE=1 in its own directory $(OUTPUT)/san.
+ifeq ($(SANITIZE),1)
+$(TEST_OUT)/skeleton-san: $(SKEL_BIN) | $(TEST_OUT)
+	$(Q)cp $< $@
+else
+.PHONY: $(TEST_OUT)/skeleton-san
+$(TEST_OUT)/skeleton-san: | $(TEST_OUT)
+	$(Q)$(MAKE) --no-print-directory $(if $(filter 1,$(V)),,-s) SANITIZE=1 OUTPUT=$(OUTPUT)/san \
+		SKEL_BIN=$(abspath $@) $(abspath $@)
+endif
+TEST_BINS += $(TEST_OUT)/skeleton-san
 LINCHECK_BIN := $(OUTPUT)/lincheck
 
 test-build: all $(TEST_BINS) $(LINCHECK_BIN)
@@ -51,13 +64,16 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 test-parallel-build: deps
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) test-build
 
+# SANITIZE=1 runs the suite on the sanitizer-mode build.
+TEST_ENV := OUTPUT=$(OUTPUT) $(if $(filter 1,$(SANITIZE)),SKEL=./$(SKEL_BIN))
+
 test: test-parallel-build
-	$(Q)TEST_MODE=quick ./tests/run.sh
+	$(Q)$(TEST_ENV) TEST_MODE=quick ./tests/run.sh
 
 test-stress: test-parallel-build
-	$(Q)TEST_MODE=stress ./tests/run.sh
+	$(Q)$(TEST_ENV) TEST_MODE=stress ./tests/run.sh
 
 test-verify: test-parallel-build
-	$(Q)TEST_MODE=verify ./tests/run.sh
+	$(Q)$(TEST_ENV) TEST_MODE=verify ./tests/run.sh
 
 .PHONY: test-build test-parallel-build

@@ -84,7 +84,7 @@ bad() {
 	out=$($SKEL "$@" 2>&1); rc=$?
 	echo "$out"
 	[ $rc -eq 2 ] && [ "$(echo "$out" | grep -c .)" -le 2 ] &&
-		echo "$out" | grep -q "Try .skeleton --help" && no_leftover_progs
+		echo "$out" | grep -q "Try .skeleton\(-san\)\? --help" && no_leftover_progs
 }
 check "bad: -t 0 without -K" bad -t 0
 check "bad: -t -3" bad -t -3

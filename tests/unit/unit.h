@@ -55,8 +55,20 @@ static int unit_setup(void **state)
 
 static int unit_teardown(void **state)
 {
+	struct arena_san_stats san;
+
 	(void)state;
 	arena_standalone_fini();
+	/* Sanitizer mode (SANITIZE=1): a violation counted is a failure. */
+	arena_san_get_stats(&san);
+	if (san.total) {
+		print_error("arena sanitizer: %llu violations (overflow %llu, underflow %llu, "
+			    "use-after-free %llu, double free %llu, invalid free %llu)\n",
+			    (unsigned long long)san.total, (unsigned long long)san.count[0],
+			    (unsigned long long)san.count[1], (unsigned long long)san.count[2],
+			    (unsigned long long)san.count[3], (unsigned long long)san.count[4]);
+		return -1;
+	}
 	return 0;
 }
 
