@@ -318,13 +318,29 @@ static void progress(const struct run_result *res, double t0)
 		total ? 100.0 * done / total : 0.0, done / el / 1e6);
 }
 
-/* Keep the page reserve stocked for the non-sleepable hooks. */
+/* Keep the page reserve stocked for the non-sleepable hooks, and give
+ * fully free pages back every SKEL_RECLAIM_EVERY calls. */
+#define SKEL_RECLAIM_EVERY 10
 static void housekeeping(struct kern *k)
 {
 	struct arena_alloc_state *st = arena_alloc_st;
+	static unsigned int calls;
 
 	if (st && __atomic_load_n(&st->reserve_count, __ATOMIC_RELAXED) < SKEL_RESERVE_LOW)
 		kern_run(k->skel->progs.arena_refill, NULL, 0);
+	if (++calls % SKEL_RECLAIM_EVERY == 0)
+		kern_reclaim(k, false);
+}
+
+/* Everything stopped: flush the caches and return what is free (a second
+ * run frees what the first quarantined, should a guard have been held). */
+static void reclaim_all(struct kern *k)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (kern_reclaim(k, true) <= 0 && i)
+			break;
 }
 
 /* Verify from userspace and from the kernel, then check conservation. */
@@ -351,6 +367,16 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	if (err < 0 || va.rc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg), "kernel verify: %s (%s)",
 			 err < 0 ? strerror(-err) : ds_strerror(va.rc), ds_corrupt_str(va.reason));
+		return 0;
+	}
+	/* Pages back to the kernel, then walk every node again: a page given
+	 * back under a live node would show here. */
+	reclaim_all(k);
+	urc = ds_dispatch(env.run.kind, head, &r);
+	if (urc != DS_SUCCESS) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "userspace verify after page return: %s (%s)", ds_strerror(urc),
+			 ds_corrupt_str(ds_verify_reason(env.run.kind, head)));
 		return 0;
 	}
 	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
@@ -583,6 +609,7 @@ int main(int argc, char **argv)
 			ret = 1;
 	} else {
 		ds_quiesce(env.run.kind, head);
+		reclaim_all(&k);
 		arena_get_stats(&res.mem);
 		ds_get_stats(env.run.kind, head, &res.ds);
 	}
