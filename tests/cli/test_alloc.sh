@@ -38,9 +38,10 @@ assert sum(x['allocs'] for x in m['classes']) == m['allocations'], m
 "
 check_out "hash, delete-heavy: verified" 'Verification: PASS' \
 	$SKEL -D hash -t 2 -K --kworkers 2 -o $OPS -k $KEYS -w delete -v
-check_out "hash, delete-heavy: pages returned" 'returned to kernel [1-9]' last_out
+last_out >"$tmp/hash.out"
+check_out "hash, delete-heavy: pages returned" 'returned to kernel [1-9]' cat "$tmp/hash.out"
 check_out "stack drained by pops: pages returned" 'returned to kernel [1-9]' \
-	$SKEL -D stack -t 2 -K --kworkers 2 -o $OPS -w search -v
+	$SKEL -D stack -t 2 -K --kworkers 2 -o $OPS -k $KEYS -w delete -v
 
 # Small arena, several size classes (skiplist towers): clean NOMEM answers,
 # nothing lost, and the run still verifies after the pages moved around.
