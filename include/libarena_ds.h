@@ -312,7 +312,7 @@ static __always_inline void __arena *arena_stack_pop_chain(__u64 __arena *head, 
 			if (n > 1) {
 				m->head = (__u32)*arena_ptr_from_off(__u64, off);
 				m->tail = cur;
-				m->n = n - 1;
+				ARENA_WRITE_ONCE(m->n, n - 1);
 			}
 			return arena_ptr_from_off(void, off);
 		}
@@ -399,7 +399,8 @@ static __always_inline void __arena *arena_mag_pop(struct arena_mag __arena *m)
 	if (!off || !m->n)
 		return NULL;
 	obj = arena_ptr_from_off(void, off);
-	m->n--;
+	/* n is read by other contexts (steal, flush, statistics). */
+	ARENA_WRITE_ONCE(m->n, m->n - 1);
 	m->head = m->n ? (__u32)*(__u64 __arena *)obj : 0;
 	return obj;
 }
@@ -410,7 +411,7 @@ static __always_inline void arena_mag_push(struct arena_mag __arena *m, void __a
 	if (!m->n)
 		m->tail = arena_offset(p);
 	m->head = arena_offset(p);
-	m->n++;
+	ARENA_WRITE_ONCE(m->n, m->n + 1);
 }
 
 /* Push a magazine's chain to the shared list of class c and empty it. */
@@ -486,7 +487,7 @@ static __always_inline void __arena *arena_carve(void __arena *page, __u32 c,
 		k = n - 1 < ARENA_CACHE_BATCH ? n - 1 : ARENA_CACHE_BATCH;
 		m->head = arena_offset(base + sz);
 		m->tail = arena_offset(base + k * sz);
-		m->n = k;
+		ARENA_WRITE_ONCE(m->n, k);
 	}
 	if (k + 1 < n)
 		arena_stack_push_chain(&arena_alloc_st->class_free[c].word,
@@ -588,7 +589,7 @@ static __always_inline void __arena *arena_steal(struct arena_alloc_state __aren
 		if (mine && m->n) {
 			mine->mag[c & 7].head = m->head;
 			mine->mag[c & 7].tail = m->tail;
-			mine->mag[c & 7].n = m->n;
+			ARENA_WRITE_ONCE(mine->mag[c & 7].n, m->n);
 			ARENA_WRITE_ONCE(m->head, 0);
 			ARENA_WRITE_ONCE(m->tail, 0);
 			ARENA_WRITE_ONCE(m->n, 0);
