@@ -11,8 +11,9 @@
  *
  * Three levels, fastest first
  *   1. a per-context cache: one per slot (arena_slot(): CPU for BPF, thread
- *      for userspace), a small magazine of up to ARENA_CACHE_MAX free
- *      objects per class, linked through their first word.  A slot may be
+ *      for userspace), a small magazine of up to arena_cache_max() free
+ *      objects per class (64, fewer above 128 bytes), linked through their
+ *      first word.  A slot may be
  *      shared (threads beyond 64, BPF programs nesting or being preempted on
  *      one CPU), so each slot's cache is guarded by an ownership word taken
  *      with one CAS; a context that finds it busy does not wait, it uses the
@@ -93,7 +94,8 @@
 #define ARENA_PAGE_MAGIC	0x41524e41U	/* "ARNA" */
 #define ARENA_CLASS_LARGE	0xff
 #define ARENA_REFILL_PAGES	16		/* pages per userspace refill */
-#define ARENA_CACHE_MAX		32		/* objects per magazine before a flush */
+#define ARENA_CACHE_MAX		64		/* objects per magazine (small classes) */
+#define ARENA_CACHE_BYTES	8192		/* ... and at most this many bytes */
 #define ARENA_CACHE_BATCH	16		/* objects per refill */
 #define ARENA_NR_GUARDS		16		/* fallback guard words */
 #define ARENA_NR_GUARD_WORDS	(ARENA_NR_SLOTS + ARENA_NR_GUARDS)
@@ -113,6 +115,15 @@ static __always_inline __u32 arena_class_size(__u32 c)
 static __always_inline __u32 arena_class_objs(__u32 c)
 {
 	return (ARENA_PAGE_SIZE - ARENA_PAGE_HDR) / arena_class_size(c);
+}
+
+/* Objects a magazine of class c holds before it is flushed: 64 for small
+ * classes, fewer for large ones (at most ARENA_CACHE_BYTES, at least 4). */
+static __always_inline __u32 arena_cache_max(__u32 c)
+{
+	__u32 n = ARENA_CACHE_BYTES / arena_class_size(c);
+
+	return n > ARENA_CACHE_MAX ? ARENA_CACHE_MAX : n < 4 ? 4 : n;
 }
 
 static __always_inline int arena_size_class(__u32 size)
@@ -741,7 +752,7 @@ static __always_inline void bpf_arena_free(void __arena *p)
 	sl = arena_cache_take(st);
 	if (sl) {
 		m = &sl->mag[c];
-		if (m->n >= ARENA_CACHE_MAX)
+		if (m->n >= arena_cache_max(c))
 			arena_mag_flush(st, m, c);
 		arena_mag_push(m, p);
 		arena_owner_inc(&sl->frees[c]);
