@@ -252,7 +252,12 @@ extern void (*arena_free_pages_hook)(void *p, __u32 npages);
 	void (*arena_free_pages_hook)(void *p, __u32 npages)
 #endif
 
-/* ---- tagged Treiber stacks of arena objects linked through their first word */
+/* ---- tagged Treiber stacks of arena objects linked through their first word
+ *
+ * A delayed pop may read a link word after its object has moved on; every
+ * link write is therefore a (relaxed) atomic store, and every racy read an
+ * atomic load.  The remaining race, with a new owner's plain writes to word
+ * 0, is the benign one tests/tsan.supp names. */
 
 static __always_inline void arena_stack_push_chain(__u64 __arena *head,
 						   void __arena *first,
@@ -262,7 +267,7 @@ static __always_inline void arena_stack_push_chain(__u64 __arena *head,
 
 	while (can_loop) {
 		old = arena_atomic_load_acquire(head);
-		*(__u64 __arena *)last = old & ARENA_OFF_MASK;
+		ARENA_WRITE_ONCE(*(__u64 __arena *)last, old & ARENA_OFF_MASK);
 		new = ((old >> 32) + 1) << 32 | arena_offset(first);
 		if (arena_atomic_cmpxchg(head, old, new) == old)
 			return;
@@ -418,7 +423,7 @@ static __always_inline void __arena *arena_mag_pop(struct arena_mag __arena *m)
 
 static __always_inline void arena_mag_push(struct arena_mag __arena *m, void __arena *p)
 {
-	*(__u64 __arena *)p = m->head;
+	ARENA_WRITE_ONCE(*(__u64 __arena *)p, m->head);
 	if (!m->n)
 		m->tail = arena_offset(p);
 	m->head = arena_offset(p);
@@ -492,7 +497,7 @@ static __always_inline void __arena *arena_carve(void __arena *page, __u32 c,
 	n = arena_class_objs(c);
 	for (i = ARENA_ZERO; i + 1 < n && can_loop; i++) {
 		obj = base + i * sz;
-		*(__u64 __arena *)obj = arena_offset(obj + sz);
+		ARENA_WRITE_ONCE(*(__u64 __arena *)obj, arena_offset(obj + sz));
 	}
 	if (m && !m->n && n > 1) {
 		k = n - 1 < ARENA_CACHE_BATCH ? n - 1 : ARENA_CACHE_BATCH;
@@ -975,7 +980,7 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 			hdr->scan_tail = cur;
 			hdr->scan_head = 0;
 		}
-		*o = hdr->scan_head;
+		ARENA_WRITE_ONCE(*o, hdr->scan_head);
 		hdr->scan_head = cur;
 		hdr->scan_cnt++;
 		cur = nx;
@@ -989,7 +994,7 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 			found++;
 			continue;
 		}
-		*arena_ptr_from_off(__u64, hdr->scan_tail) = kf;
+		ARENA_WRITE_ONCE(*arena_ptr_from_off(__u64, hdr->scan_tail), kf);
 		if (!kf)
 			kl = hdr->scan_tail;
 		kf = hdr->scan_head;

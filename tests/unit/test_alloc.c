@@ -287,7 +287,16 @@ struct alloc_thread {
 
 static int reclaim_stop;
 
-/* Each thread writes its id into its objects and checks it before free. */
+/*
+ * Each thread writes its id into its objects and checks it before free.
+ * Word 0 of a free object is its link, which a delayed Treiber pop may still
+ * read (atomically) after the object was handed out; relaxed atomics here
+ * keep TSAN from reporting that benign, by-design race when its stack has
+ * been evicted and the suppression cannot match.
+ */
+#define obj_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define obj_load(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
+
 static void *alloc_worker(void *arg)
 {
 	struct alloc_thread *t = arg;
@@ -304,7 +313,7 @@ static void *alloc_worker(void *arg)
 		j = x % 64;
 		if (held[j]) {
 			for (k = 0; k < sizes[j] / 8; k++)
-				if (held[j][k] != ((__u64)t->id << 32 | k))
+				if (obj_load(&held[j][k]) != ((__u64)t->id << 32 | k))
 					t->bad++;
 			bpf_arena_free(held[j]);
 			held[j] = NULL;
@@ -317,7 +326,7 @@ static void *alloc_worker(void *arg)
 			continue;
 		}
 		for (k = 0; k < sizes[j] / 8; k++)
-			held[j][k] = (__u64)t->id << 32 | k;
+			obj_store(&held[j][k], (__u64)t->id << 32 | k);
 	}
 	for (j = 0; j < 64; j++)
 		bpf_arena_free(held[j]);
