@@ -40,7 +40,7 @@ BPF_APPS := $(SKEL_BIN)
 APPS := $(SKEL_BIN)
 
 .SECONDARY: $(OUTPUT)/skeleton.bpf.o $(OUTPUT)/probe.bpf.o
-.PHONY: all deps clean test test-quick test-stress test-verify bench run check-env
+.PHONY: all deps clean test test-quick test-stress test-verify bench bench-alloc run check-env
 all: deps $(APPS)
 
 # Install what is missing (quiet and quick when everything is there).
@@ -83,6 +83,7 @@ run: all
 
 -include tests/tests.mk
 -include bench/bench.mk
+-include bench/alloc.mk
 -include tools/tools.mk
 
 clean:

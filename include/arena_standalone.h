@@ -3,7 +3,10 @@
  * arena_standalone.h - run libarena-ds in a plain process, with no kernel:
  * an anonymous mapping at ARENA_BASE stands in for the arena, so unit tests,
  * sanitizers and benchmarks exercise the very code BPF programs run.
- * Userspace only.
+ * Pages given back (arena_free_pages_hook) are emptied and made
+ * inaccessible, as the kernel unmaps them: a stale access to a returned page
+ * crashes the test instead of passing unnoticed.  Single pages given back
+ * are handed out again before fresh ones.  Userspace only.
  */
 #ifndef __ARENA_STANDALONE_H
 #define __ARENA_STANDALONE_H
@@ -12,6 +15,7 @@
 #error "arena_standalone.h is for userspace builds"
 #endif
 
+#include <pthread.h>
 #include <sys/mman.h>
 #include "libarena_ds.h"
 
@@ -23,6 +27,10 @@ struct arena_standalone {
 	char *base;
 	__u64 npages;
 	__u64 next;		/* first page not yet handed out */
+	pthread_mutex_t lock;	/* guards the returned-page stack */
+	__u64 *freed;		/* pages given back, to hand out again */
+	__u64 nfreed;
+	__u64 returned;		/* pages given back in all */
 };
 
 extern struct arena_standalone arena_sa;
@@ -31,7 +39,23 @@ extern struct arena_standalone arena_sa;
 
 static inline void *arena_standalone_pages(__u32 npages)
 {
-	__u64 first = __atomic_fetch_add(&arena_sa.next, npages, __ATOMIC_RELAXED);
+	__u64 first;
+
+	if (npages == 1) {
+		void *p = NULL;
+
+		pthread_mutex_lock(&arena_sa.lock);
+		if (arena_sa.nfreed)
+			p = arena_sa.base + arena_sa.freed[--arena_sa.nfreed] * ARENA_PAGE_SIZE;
+		pthread_mutex_unlock(&arena_sa.lock);
+		if (p) {
+			if (mprotect(p, ARENA_PAGE_SIZE, PROT_READ | PROT_WRITE))
+				return NULL;
+			arena_san_page_recycled(p);	/* ARENA_SANITIZE hook */
+			return p;
+		}
+	}
+	first = __atomic_fetch_add(&arena_sa.next, npages, __ATOMIC_RELAXED);
 
 	if (first + npages > arena_sa.npages) {
 		/* Give back what we over-claimed so later small requests fit. */
@@ -39,6 +63,21 @@ static inline void *arena_standalone_pages(__u32 npages)
 		return NULL;
 	}
 	return arena_sa.base + first * ARENA_PAGE_SIZE;
+}
+
+/* The way back: drop the contents, make the pages inaccessible, keep them
+ * for reuse. */
+static inline void arena_standalone_free_pages(void *p, __u32 npages)
+{
+	__u64 first = ((char *)p - arena_sa.base) / ARENA_PAGE_SIZE, i;
+
+	madvise(p, (size_t)npages * ARENA_PAGE_SIZE, MADV_DONTNEED);
+	mprotect(p, (size_t)npages * ARENA_PAGE_SIZE, PROT_NONE);
+	pthread_mutex_lock(&arena_sa.lock);
+	for (i = 0; i < npages; i++)
+		arena_sa.freed[arena_sa.nfreed++] = first + i;
+	arena_sa.returned += npages;
+	pthread_mutex_unlock(&arena_sa.lock);
 }
 
 /*
@@ -58,20 +97,36 @@ static inline int arena_standalone_init(__u64 npages)
 	arena_sa.npages = npages;
 	arena_san_asan_begin();		/* ARENA_SANITIZE hook */
 	arena_sa.next = 1;
+	arena_sa.freed = mmap(NULL, npages * sizeof(__u64), PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena_sa.freed == MAP_FAILED) {
+		munmap(p, npages * ARENA_PAGE_SIZE);
+		arena_sa.base = NULL;
+		return -1;
+	}
+	arena_sa.nfreed = 0;
+	arena_sa.returned = 0;
+	pthread_mutex_init(&arena_sa.lock, NULL);
 	arena_alloc_st = NULL;
 	arena_pages_hook = arena_standalone_pages;
+	arena_free_pages_hook = arena_standalone_free_pages;
 	return arena_setup(npages, 0);
 }
 
 static inline void arena_standalone_fini(void)
 {
-	if (arena_sa.base)	/* ARENA_SANITIZE hook: clean the shadow of what was used */
+	if (arena_sa.base) {
+		/* ARENA_SANITIZE hook: clean the shadow of what was used */
 		arena_san_asan_end(arena_sa.base, arena_sa.next * ARENA_PAGE_SIZE);
-	if (arena_sa.base)
 		munmap(arena_sa.base, arena_sa.npages * ARENA_PAGE_SIZE);
+		munmap(arena_sa.freed, arena_sa.npages * sizeof(__u64));
+		pthread_mutex_destroy(&arena_sa.lock);
+	}
 	arena_sa.base = NULL;
+	arena_sa.freed = NULL;
 	arena_alloc_st = NULL;
 	arena_pages_hook = NULL;
+	arena_free_pages_hook = NULL;
 }
 
 #endif /* __ARENA_STANDALONE_H */

@@ -206,11 +206,25 @@ int kern_run(struct bpf_program *prog, void *ctx, size_t size)
 
 static struct kern *pages_kern;
 
+int kern_reclaim(struct kern *k, bool flush)
+{
+	struct skel_reclaim_args a = { .flush = flush };
+	int err;
+
+	if (!k || !k->skel)
+		return -EINVAL;
+	err = kern_run(k->skel->progs.arena_reclaim_prog, &a, sizeof(a));
+	return err < 0 ? err : a.rc;
+}
+
 void *kern_pages_hook(__u32 npages)
 {
 	struct skel_pages_args a = { .npages = npages };
 
 	if (!pages_kern || kern_run(pages_kern->skel->progs.arena_pages, &a, sizeof(a)) < 0)
+		return NULL;
+	if (!a.addr && kern_reclaim(pages_kern, false) > 0 &&
+	    kern_run(pages_kern->skel->progs.arena_pages, &a, sizeof(a)) < 0)
 		return NULL;
 	return (void *)a.addr;
 }

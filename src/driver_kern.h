@@ -49,6 +49,10 @@ int kern_attach_hooks(struct kern *k);
  * retval or a negative errno. */
 int kern_run(struct bpf_program *prog, void *ctx, size_t size);
 
+/* Run arena_reclaim: give fully free pages back to the kernel (@flush:
+ * empty idle caches first).  Returns pages returned or a negative errno. */
+int kern_reclaim(struct kern *k, bool flush);
+
 /* Userspace arena page source (arena_pages_hook) backed by the kernel. */
 void *kern_pages_hook(__u32 npages);
 

@@ -161,6 +161,23 @@ void report_print(FILE *f, const struct run_result *r)
 	fprintf(f, "  Pages from kernel: %llu (reserve %llu, userspace refills %llu)\n",
 		(unsigned long long)r->mem.pages_total, (unsigned long long)r->mem.reserve_pages,
 		(unsigned long long)r->mem.refills);
+	fprintf(f, "  Pages held:       %llu (returned to kernel %llu, quarantined %llu, "
+		"recycled %llu)\n",
+		(unsigned long long)r->mem.pages_held, (unsigned long long)r->mem.pages_returned,
+		(unsigned long long)r->mem.pages_quarantined,
+		(unsigned long long)r->mem.pages_recycled);
+	fprintf(f, "  Caches:           %llu objects cached, %llu steals, %llu fallbacks\n",
+		(unsigned long long)r->mem.cached, (unsigned long long)r->mem.steals,
+		(unsigned long long)r->mem.fallbacks);
+	fprintf(f, "  %-8s %12s %12s %10s\n", "Class", "Allocs", "Frees", "Current");
+	for (i = 0; i < ARENA_NR_CLASSES; i++) {
+		if (!r->mem.class_allocs[i] && !r->mem.class_frees[i])
+			continue;
+		fprintf(f, "  %-8u %12llu %12llu %10llu\n", arena_class_size(i),
+			(unsigned long long)r->mem.class_allocs[i],
+			(unsigned long long)r->mem.class_frees[i],
+			(unsigned long long)r->mem.class_current[i]);
+	}
 	if (ARENA_SAN_ENABLED)
 		san_line(f, &r->san);
 
@@ -223,10 +240,25 @@ int report_json(const char *path, const struct run_result *r)
 		fprintf(f, "%s", i + 1 < SKEL_HOOK_MAX ? ", " : "");
 	}
 	fprintf(f, "],\n  \"memory\": {\"allocations\": %llu, \"frees\": %llu, \"current\": %llu, "
-		"\"failed\": %llu, \"pages_total\": %llu",
+		"\"failed\": %llu, \"pages_total\": %llu, \"pages_held\": %llu, "
+		"\"pages_returned\": %llu, \"pages_quarantined\": %llu, \"pages_recycled\": %llu, "
+		"\"reserve_pages\": %llu, \"cached\": %llu, \"steals\": %llu, \"fallbacks\": %llu,\n"
+		"    \"classes\": [",
 		(unsigned long long)r->mem.allocs, (unsigned long long)r->mem.frees,
 		(unsigned long long)r->mem.current, (unsigned long long)r->mem.failed,
-		(unsigned long long)r->mem.pages_total);
+		(unsigned long long)r->mem.pages_total, (unsigned long long)r->mem.pages_held,
+		(unsigned long long)r->mem.pages_returned,
+		(unsigned long long)r->mem.pages_quarantined,
+		(unsigned long long)r->mem.pages_recycled,
+		(unsigned long long)r->mem.reserve_pages, (unsigned long long)r->mem.cached,
+		(unsigned long long)r->mem.steals, (unsigned long long)r->mem.fallbacks);
+	for (i = 0; i < ARENA_NR_CLASSES; i++)
+		fprintf(f, "%s{\"size\": %u, \"allocs\": %llu, \"frees\": %llu, \"current\": %llu}",
+			i ? ", " : "", arena_class_size(i),
+			(unsigned long long)r->mem.class_allocs[i],
+			(unsigned long long)r->mem.class_frees[i],
+			(unsigned long long)r->mem.class_current[i]);
+	fprintf(f, "]");
 	if (ARENA_SAN_ENABLED) {
 		fprintf(f, ", \"sanitizer\": {\"violations\": %llu",
 			(unsigned long long)r->san.total);

@@ -9,6 +9,8 @@
  *   ds_verify    reclaim deferred frees, then verify from the kernel
  *   arena_pages  fresh pages for userspace allocations
  *   arena_refill top the page reserve up (for non-sleepable hooks)
+ *   arena_reclaim give fully free pages back to the kernel (periodically,
+ *                and with flush before verify / exit)
  * Hooks on system events, all acting on the same structure:
  *   lsm.s/inode_create, lsm.s/file_open, lsm/task_free, or where the kernel
  *   refuses LSM programs, tp/syscalls/sys_enter_openat and
@@ -97,10 +99,20 @@ int ds_op(struct ds_req *ctx)
 	return 0;
 }
 
+/*
+ * A batch's counters live here, one block per kernel worker (a worker runs
+ * one batch at a time), not on ds_batch's stack: ds_batch plus skel_dispatch
+ * (with the allocator inlined) must stay under the 512-byte stack limit.
+ */
+#define SKEL_MAX_KWORKERS 256
+/* (Raw words: the generated skeleton header cannot name the struct.) */
+__u64 batch_counts[SKEL_MAX_KWORKERS][sizeof(struct skel_counts) / 8];
+
 SEC("syscall")
 int ds_batch(struct skel_batch_args *a)
 {
-	struct skel_counts c = {};
+	struct skel_counts *c =
+		(struct skel_counts *)batch_counts[(__u32)a->ctx_id % SKEL_MAX_KWORKERS];
 	struct skel_mix mix;
 	struct ds_req r = {};
 	void __arena *head = ds_head;
@@ -144,7 +156,7 @@ int ds_batch(struct skel_batch_args *a)
 			a->stop = rc;
 			break;
 		}
-		skel_count(&c, r.op, rc);
+		skel_count(c, r.op, rc);
 		if (hist && hist_len < hist_cap) {
 			struct lin_op __arena *rec = hist + hist_len;
 
@@ -162,12 +174,17 @@ int ds_batch(struct skel_batch_args *a)
 	}
 	a->hist_len = hist_len;
 	for (k = 0; k < DS_OP_MAX; k++) {
-		a->counts.calls[k] += c.calls[k];
-		a->counts.ok[k] += c.ok[k];
+		a->counts.calls[k] += c->calls[k];
+		a->counts.ok[k] += c->ok[k];
+		c->calls[k] = 0;
+		c->ok[k] = 0;
 	}
-	for (k = 0; k < DS_NR_ERRORS; k++)
-		a->counts.err[k] += c.err[k];
-	a->counts.miss += c.miss;
+	for (k = 0; k < DS_NR_ERRORS; k++) {
+		a->counts.err[k] += c->err[k];
+		c->err[k] = 0;
+	}
+	a->counts.miss += c->miss;
+	c->miss = 0;
 	a->rng = rng;
 	a->done = i;
 	return 0;
@@ -203,6 +220,13 @@ SEC("syscall")
 int arena_refill(void *ctx)
 {
 	return arena_reserve_topup(SKEL_RESERVE_TARGET);
+}
+
+SEC("syscall")
+int arena_reclaim_prog(struct skel_reclaim_args *a)
+{
+	a->rc = arena_reclaim(a->flush);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- hooks */

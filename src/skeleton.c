@@ -422,13 +422,29 @@ static void progress(const struct run_result *res, double t0)
 		total ? 100.0 * done / total : 0.0, done / el / 1e6);
 }
 
-/* Keep the page reserve stocked for the non-sleepable hooks. */
+/* Keep the page reserve stocked for the non-sleepable hooks, and give
+ * fully free pages back every SKEL_RECLAIM_EVERY calls. */
+#define SKEL_RECLAIM_EVERY 10
 static void housekeeping(struct kern *k)
 {
 	struct arena_alloc_state *st = arena_alloc_st;
+	static unsigned int calls;
 
 	if (st && __atomic_load_n(&st->reserve_count, __ATOMIC_RELAXED) < SKEL_RESERVE_LOW)
 		kern_run(k->skel->progs.arena_refill, NULL, 0);
+	if (++calls % SKEL_RECLAIM_EVERY == 0)
+		kern_reclaim(k, false);
+}
+
+/* Everything stopped: flush the caches and return what is free (a second
+ * run frees what the first quarantined, should a guard have been held). */
+static void reclaim_all(struct kern *k)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (kern_reclaim(k, true) <= 0 && i)
+			break;
 }
 
 /* Allocator, structure and reclamation state after the run. */
@@ -476,6 +492,16 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	arena_san_get_stats(&res->san);	/* ds_verify has walked the free lists */
 	if (!san_verdict(res))
 		return 0;
+	/* Pages back to the kernel, then walk every node again: a page given
+	 * back under a live node would show here. */
+	reclaim_all(k);
+	urc = ds_dispatch(env.run.kind, head, &r);
+	if (urc != DS_SUCCESS) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "userspace verify after page return: %s (%s)", ds_strerror(urc),
+			 ds_corrupt_str(ds_verify_reason(env.run.kind, head)));
+		return 0;
+	}
 	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
 		counted += counts_net(&res->w[i].counts);
 	for (i = 0; i < SKEL_HOOK_MAX; i++)
@@ -745,6 +771,7 @@ int main(int argc, char **argv)
 			ret = 1;
 	} else {
 		ds_quiesce(env.run.kind, head);
+		reclaim_all(&k);
 		if (ARENA_SAN_ENABLED)
 			arena_san_check();	/* all quiet: check the freed objects */
 		collect_state(&res, head);

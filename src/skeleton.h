@@ -99,6 +99,12 @@ struct skel_pages_args {
 	__u64 addr;			/* out: user address, 0 on failure */
 };
 
+/* SEC("syscall") arena_reclaim: fully free pages back to the kernel */
+struct skel_reclaim_args {
+	__u32 flush;			/* in: empty idle caches first */
+	__s32 rc;			/* out: pages returned, or -EBUSY */
+};
+
 /* Hook sources (per-CPU counters in the hook_counts map). */
 enum skel_hook_src {
 	SKEL_HOOK_CREATE = 0,	/* inode_create / openat(O_CREAT): insert */
