@@ -479,6 +479,9 @@ static __always_inline void arena_hdr_clear_scan(struct arena_page_hdr __arena *
 	ARENA_WRITE_ONCE(hdr->qnext, 0);
 }
 
+/* ARENA_SANITIZE: redzones and poison (hooks in alloc/free below). */
+#include "arena_sanitize.h"
+
 /* Carve a fresh page into objects of class c: return the first object, put
  * up to ARENA_CACHE_BATCH more in magazine @m (if any) and push the rest
  * onto the class free list. */
@@ -518,9 +521,6 @@ static __always_inline struct arena_page_hdr __arena *arena_page_of(void __arena
 {
 	return (struct arena_page_hdr __arena *)((__u64)p & ~(__u64)(ARENA_PAGE_SIZE - 1));
 }
-
-/* ARENA_SANITIZE: redzones and poison (hooks in alloc/free below). */
-#include "arena_sanitize.h"
 
 #ifdef __BPF__
 /*
