@@ -24,7 +24,8 @@
  * guard (underflow) and the rear redzone (overflow), then fills raw+16 ..
  * p+N+16 with ARENA_SAN_FREE_BYTE.  Allocating a reused object checks that
  * this poison is intact (a write after free); arena_san_check() walks the
- * free lists and checks every freed object the same way.  Each violation is
+ * shared free lists and every context's magazines and checks each freed
+ * object the same way.  Each violation is
  * counted once, by kind, in arena_san_counts[] (a .bss array in BPF that
  * userspace maps; a process-local array standalone).
  *
@@ -357,7 +358,7 @@ ARENA_SAN_FN int arena_san_check_lists(void)
 {
 	struct arena_alloc_state __arena *st = arena_alloc_st;
 	__u64 before = arena_san_counts[ARENA_SAN_UAF_WRITE], walked = 0;
-	__u32 c, off;
+	__u32 c, off, sl;
 #ifndef __BPF__
 	/* A corrupted list may cycle: can_loop bounds BPF, this userspace. */
 	__u64 budget = (__u64)ARENA_MAX_PAGES * (ARENA_PAGE_SIZE / 16);
@@ -375,6 +376,22 @@ ARENA_SAN_FN int arena_san_check_lists(void)
 
 			walked += arena_san_check_dead(raw, c);
 			off = (__u32)arena_san_ld64(raw);
+		}
+	}
+	/* The per-context magazines hold freed objects too (linked the same
+	 * way, @n of them). */
+	for (sl = ARENA_ZERO; sl < ARENA_NR_SLOTS && can_loop; sl++) {
+		for (c = ARENA_ZERO; c < ARENA_NR_CLASSES && can_loop; c++) {
+			struct arena_mag __arena *m = &st->slot[sl].mag[c & 7];
+			__u32 left = arena_atomic_load(&m->n);
+
+			off = arena_atomic_load(&m->head);
+			while (off && left-- && arena_san_walk_more() && can_loop) {
+				__u64 raw = ARENA_BASE | off;
+
+				walked += arena_san_check_dead(raw, c);
+				off = (__u32)arena_san_ld64(raw);
+			}
 		}
 	}
 #undef arena_san_walk_more
@@ -420,6 +437,16 @@ static inline void arena_san_asan_end(void *base, __u64 len)
 #endif /* __BPF__ */
 
 /*
+ * arena_san_reclaim_check - the reclaimer is about to take the freed object
+ * at @raw (class @cls) off its list, maybe to give its page back: check its
+ * poison first, as arena_san_check() would.  Reclaimer only.
+ */
+static __always_inline void arena_san_reclaim_check(__u64 raw, __u32 cls)
+{
+	arena_atomic_add(&arena_san_counts[ARENA_SAN_WALKED], arena_san_check_dead(raw, cls));
+}
+
+/*
  * arena_san_page_recycled - an allocator path that hands a page out again in
  * a different layout (recarved into another size class, returned to the
  * kernel and mapped again) must call this first: it clears the page's ASAN
@@ -459,6 +486,12 @@ static __always_inline int arena_san_check(void)
 static __always_inline void arena_san_page_recycled(void __arena *page)
 {
 	(void)page;
+}
+
+static __always_inline void arena_san_reclaim_check(__u64 raw, __u32 cls)
+{
+	(void)raw;
+	(void)cls;
 }
 
 #ifndef __BPF__

@@ -981,6 +981,7 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 		cur = arena_stack_detach(&st->class_free[c].word);
 	for (i = ARENA_ZERO; cur && i < *budget && can_loop; i++) {
 		o = arena_ptr_from_off(__u64, cur);
+		arena_san_reclaim_check((__u64)o, c);	/* ARENA_SANITIZE hook */
 		nx = (__u32)*o;
 		hdr = arena_page_of(o);
 		if (!hdr->scan_cnt) {
