@@ -29,8 +29,12 @@ $(BENCH_OUT)/bench: bench/bench.c bench/bench.h $(BENCH_OUT)/bench.skel.h $(BENC
 
 bench-build: $(BENCH_OUT)/bench $(BENCH_BIG)/bench
 
+# `make bench` runs the allocator benchmark (bench/alloc.mk) last; with
+# BENCH_QUICK=1 on fewer pairs and the minimum of runs.
 bench: $(BENCH_OUT)/bench $(BENCH_BIG)/bench
 	$(Q)python3 bench/run.py $(BENCH_OUT)/bench $(BENCH_BIG)/bench
+	$(Q)$(MAKE) --no-print-directory bench-alloc \
+		$(if $(BENCH_QUICK),ALLOC_BENCH_ARGS="--pairs 200000 --runs 3")
 
 # The same harness with the arena hash sized like the BPF map at the large
 # key range (DS_HASH_BUCKETS = 262144 instead of the default 4096): only
