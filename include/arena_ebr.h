@@ -124,19 +124,28 @@ static __always_inline int arena_ebr_enter(struct arena_ebr __arena *ebr)
 #else
 #include <unistd.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 
-/* The calling thread's identity, cached (fork() children re-read it). */
+/*
+ * The calling thread's identity, computed once per thread: getpid() and
+ * gettid() are system calls, far too slow for every operation.  A fork()
+ * child forgets the copy it inherited (pthread_atfork, registered once).
+ */
 static __thread __u64 arena_ebr_me_cache;
-static __thread pid_t arena_ebr_me_pid;
+static int arena_ebr_atfork_done;
+
+static void arena_ebr_forget_me(void)
+{
+	arena_ebr_me_cache = 0;
+}
 
 static inline __u64 arena_ebr_me(void)
 {
-	pid_t pid = getpid();
-
-	if (!arena_ebr_me_cache || arena_ebr_me_pid != pid) {
-		arena_ebr_me_pid = pid;
-		arena_ebr_me_cache = (__u64)pid << 32 | (__u32)syscall(SYS_gettid);
+	if (__builtin_expect(!arena_ebr_me_cache, 0)) {
+		if (!__atomic_exchange_n(&arena_ebr_atfork_done, 1, __ATOMIC_RELAXED))
+			pthread_atfork(NULL, NULL, arena_ebr_forget_me);
+		arena_ebr_me_cache = (__u64)getpid() << 32 | (__u32)syscall(SYS_gettid);
 	}
 	return arena_ebr_me_cache;
 }
@@ -203,29 +212,36 @@ static inline int arena_ebr_publish(struct arena_ebr __arena *ebr, __u32 idx)
  * to arena_ebr_exit), or -1 when every record is taken (callers return
  * DS_ERROR_BUSY).
  */
+static __thread __u32 arena_ebr_misses;	/* slot found owned by another */
+
 static inline int arena_ebr_enter(struct arena_ebr __arena *ebr)
 {
 	__u64 me = arena_ebr_me(), o;
-	__u32 idx = arena_slot(), i;
+	__u32 idx = arena_slot(), i, pass;
 
 	/* Fast path: the slot's record is ours (registered on first use). */
 	o = arena_atomic_load(&ebr->rec[idx].owner);
 	if (o == me)
 		return arena_ebr_publish(ebr, idx);
-	if (!o || arena_ebr_reap_rec(ebr, idx)) {
+	/* Someone else's: maybe a dead thread's.  Checking costs a system
+	 * call, so only now and then. */
+	if (!o || ((++arena_ebr_misses & 4095) == 1 && arena_ebr_reap_rec(ebr, idx))) {
 		if (arena_atomic_cmpxchg(&ebr->rec[idx].owner, 0, me) == 0)
 			return arena_ebr_publish(ebr, idx);
 	}
 	/* Slot held by another live thread: borrow a record for one
-	 * operation (bit 63 marks it borrowed), reclaiming dead owners'. */
-	for (i = 1; i < ARENA_NR_THREAD_SLOTS; i++) {
-		idx = ARENA_NR_CPU_SLOTS + (arena_slot() - ARENA_NR_CPU_SLOTS + i) %
-			ARENA_NR_THREAD_SLOTS;
-		o = arena_atomic_load(&ebr->rec[idx].owner);
-		if (o && !arena_ebr_reap_rec(ebr, idx))
-			continue;
-		if (arena_atomic_cmpxchg(&ebr->rec[idx].owner, 0, me | 1ULL << 63) == 0)
-			return arena_ebr_publish(ebr, idx);
+	 * operation (bit 63 marks it borrowed); only when none is free,
+	 * reclaim the records of dead owners. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 1; i < ARENA_NR_THREAD_SLOTS; i++) {
+			idx = ARENA_NR_CPU_SLOTS + (arena_slot() - ARENA_NR_CPU_SLOTS + i) %
+				ARENA_NR_THREAD_SLOTS;
+			o = arena_atomic_load(&ebr->rec[idx].owner);
+			if (o && (!pass || !arena_ebr_reap_rec(ebr, idx)))
+				continue;
+			if (arena_atomic_cmpxchg(&ebr->rec[idx].owner, 0, me | 1ULL << 63) == 0)
+				return arena_ebr_publish(ebr, idx);
+		}
 	}
 	return -1;
 }
