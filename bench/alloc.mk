@@ -22,7 +22,7 @@ $(ALLOC_OUT)/alloc_bench.skel.h: $(ALLOC_OUT)/alloc_bench.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(ALLOC_OUT)/alloc_bench: bench/alloc_bench.c bench/alloc_bench.h $(ALLOC_OUT)/alloc_bench.skel.h $(HEADERS) | $(ALLOC_OUT)
+$(ALLOC_OUT)/alloc_bench: bench/alloc_bench.c bench/alloc_bench.h bench/bench_user.h $(ALLOC_OUT)/alloc_bench.skel.h $(HEADERS) | $(ALLOC_OUT)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(ALLOC_OUT) -Ibench $< -o $@ $(LDLIBS)
 

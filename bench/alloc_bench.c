@@ -19,6 +19,7 @@
 
 #include "libarena_ds.h"
 #include "alloc_bench.h"
+#include "bench_user.h"
 #include "alloc_bench.skel.h"
 
 ARENA_ALLOC_DEFINE_GLOBALS;
@@ -63,16 +64,6 @@ static void *pages_hook(__u32 npages)
 	if (run_prog(skel->progs.alloc_pages, &a, sizeof(a)) < 0)
 		return NULL;
 	return (void *)a.addr;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu % (n > 0 ? n : 1), &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 /* Userspace loops: the same shape as the BPF loop, one word written per

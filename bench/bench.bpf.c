@@ -87,6 +87,19 @@ int arena_pages(struct bench_pages_args *a)
 	return 0;
 }
 
+/*
+ * One operation; out of objects (sleepable: the reserve can be topped up
+ * here), refill the page reserve and run the same operation once more.
+ */
+static __always_inline int bench_run_op(void __arena *head, struct ds_req *r)
+{
+	int rc = bench_dispatch(head, r);
+
+	if (rc == DS_ERROR_NOMEM && arena_reserve_topup(BENCH_RESERVE) > 0)
+		rc = bench_dispatch(head, r);
+	return rc;
+}
+
 SEC("syscall")
 int arena_run(struct bench_args *a)
 {
@@ -94,7 +107,7 @@ int arena_run(struct bench_args *a)
 	struct ds_req r = {};
 	__u64 n = a->n, s = a->seed, i, ok = 0, key, t0, t1;
 	__u32 op;
-	int rc, retry = 0;
+	int rc;
 
 	if (!head)
 		return -1;
@@ -105,14 +118,7 @@ int arena_run(struct bench_args *a)
 			r.op = DS_OP_INSERT;
 			r.key = i;
 			r.value = i;
-			rc = bench_dispatch(head, &r);
-			if (rc == DS_ERROR_NOMEM && !retry &&
-			    arena_reserve_topup(BENCH_RESERVE) > 0) {
-				retry = 1;
-				i--;
-				continue;
-			}
-			retry = 0;
+			rc = bench_run_op(head, &r);
 			r.op = DS_OP_POP;
 			if (rc == DS_SUCCESS && bench_dispatch(head, &r) == DS_SUCCESS)
 				ok++;
@@ -127,35 +133,18 @@ int arena_run(struct bench_args *a)
 			} else {
 				r.op = DS_OP_POP;
 			}
-			rc = bench_dispatch(head, &r);
-			if (rc == DS_ERROR_NOMEM && !retry &&
-			    arena_reserve_topup(BENCH_RESERVE) > 0) {
-				retry = 1;
-				i--;
-				continue;
-			}
-			retry = 0;
+			rc = bench_run_op(head, &r);
 			if (rc == DS_SUCCESS)
 				ok++;
 			continue;
 		}
-		if (!retry) {
-			bench_pick(a, &s, i, &op, &key);
-			r.key = key;
-			r.value = key * 2 + 1;
-			r.op = op == BENCH_LOOKUP ? DS_OP_SEARCH :
-			       op == BENCH_UPDATE ? BENCH_OP_UPDATE :
-			       op == BENCH_DELETE ? DS_OP_DELETE : DS_OP_INSERT;
-		}
-		rc = bench_dispatch(head, &r);
-		/* Sleepable: refill the page reserve, then the same op again. */
-		if (rc == DS_ERROR_NOMEM && !retry &&
-		    arena_reserve_topup(BENCH_RESERVE) > 0) {
-			retry = 1;
-			i--;
-			continue;
-		}
-		retry = 0;
+		bench_pick(a, &s, i, &op, &key);
+		r.key = key;
+		r.value = key * 2 + 1;
+		r.op = op == BENCH_LOOKUP ? DS_OP_SEARCH :
+		       op == BENCH_UPDATE ? BENCH_OP_UPDATE :
+		       op == BENCH_DELETE ? DS_OP_DELETE : DS_OP_INSERT;
+		rc = bench_run_op(head, &r);
 		if (rc == DS_SUCCESS)
 			ok++;
 	}

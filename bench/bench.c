@@ -44,6 +44,7 @@
 #include "arena_standalone.h"
 #include "ds_registry.h"
 #include "bench.h"
+#include "bench_user.h"
 #include "bench.skel.h"
 #include "graph.skel.h"
 
@@ -156,16 +157,6 @@ static __u64 thread_cpu_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu % (n > 0 ? n : 1), &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 static void *thr_main(void *arg)

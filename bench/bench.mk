@@ -23,7 +23,7 @@ $(BENCH_OUT)/bench.skel.h: $(BENCH_OUT)/bench.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BENCH_OUT)/bench: bench/bench.c bench/bench.h $(BENCH_OUT)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_OUT)
+$(BENCH_OUT)/bench: bench/bench.c bench/bench.h bench/bench_user.h $(BENCH_OUT)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_OUT)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $< -o $@ $(LDLIBS) $(BENCH_LIBS)
 
@@ -52,7 +52,7 @@ $(BENCH_BIG)/bench.skel.h: $(BENCH_BIG)/bench.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BENCH_BIG)/bench: bench/bench.c bench/bench.h $(BENCH_BIG)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_BIG)
+$(BENCH_BIG)/bench: bench/bench.c bench/bench.h bench/bench_user.h $(BENCH_BIG)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_BIG)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(BENCH_BIG_DEF) -I$(BENCH_BIG) -I$(BENCH_OUT) -Ibench $< -o $@ $(LDLIBS) $(BENCH_LIBS)
 
