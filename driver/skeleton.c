@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * skeleton - drive a libarena-ds structure from userspace threads, kernel
+ * workers and kernel hooks at once; report, verify, check conservation.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "skeleton.skel.h"
+#include "report.h"
+#include "history.h"
+#include "relay.h"
+
+
+#define MAX_THREADS 1024
+
+enum wl_kind { WL_INSERT, WL_SEARCH, WL_DELETE, WL_MIXED, WL_RANGE, WL_RELAY, WL_MAX };
+static const char *const wl_names[WL_MAX] = { "insert", "search", "delete", "mixed", "range",
+					      "relay" };
+
+/* -w relay without -o: no item limit, the run lasts -d seconds. */
+#define RELAY_DEFAULT_OPS	1000000000000ULL
+
+static struct env {
+	struct run_cfg run;
+	int workload;
+	bool verify;
+	bool stats;
+	bool monitor;
+	bool list_ds;
+	enum hooks_mode hooks;
+	__u64 arena_pages;
+	const char *json;
+	int json_fd;
+	const char *history;
+	bool ops_set;
+} env = {
+	.run = { .threads = 4, .ops = 1000, .key_range = 10000, .duration = 10,
+		 .batch = 1000, .seed = 1 },
+	.workload = WL_MIXED,
+	.stats = true,
+	.json_fd = -1,
+};
+
+const char *argp_program_version = "skeleton (libarena-ds) 0.1";
+error_t argp_err_exit_status = 2;
+static const char doc[] =
+"Drive a concurrent data structure in BPF arena memory from userspace threads,\n"
+"kernel workers and kernel hooks at the same time.\n"
+"\n"
+"USAGE: skeleton [OPTION...]\n"
+"\n"
+"EXAMPLES:\n"
+"  skeleton -t 4 -o 1000            # 4 threads x 1000 mixed ops on the list\n"
+"  skeleton -t 8 -o 5000 -w insert  # insert-only workload\n"
+"  skeleton -K -t 2 -o 100000 -v    # plus kernel workers, then verify\n"
+"  skeleton -D help                 # the structures there are\n"
+"  skeleton -m -d 5                 # print what kernel hooks produce for 5 s\n"
+"  skeleton --json out.json -s      # also write the results as JSON\n"
+"  skeleton -D list -K -t 2 -o 2000 -k 16 -v --history h.log\n"
+"                                   # record, then check linearizability\n"
+"  skeleton -D msqueue -w relay -d 5 -v\n"
+"                                   # kernel -> threads -> kernel relay: latency per lane\n";
+
+enum {
+	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
+	OPT_NO_STATS, OPT_HISTORY,
+};
+
+static const struct argp_option opts[] = {
+	{ "threads", 't', "N", 0, "Userspace threads (default 4; 0 with -K for kernel only)", 0 },
+	{ "ops", 'o', "N", 0, "Operations per thread and per kernel worker (default 1000)", 0 },
+	{ "keys", 'k', "N", 0, "Key range [0,N) (default 10000)", 0 },
+	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds at the latest (default 10)", 0 },
+	{ "workload", 'w', "TYPE", 0, "insert, search, delete, mixed (default), range, or relay "
+	  "(FIFO structures: kernel producers -> lane A -> threads -> lane B -> kernel consumers)", 0 },
+	{ "verify", 'v', NULL, 0, "Verify the structure from both sides and check conservation", 0 },
+	{ "stats", 's', NULL, 0, "Print statistics (default on)", 0 },
+	{ "no-stats", OPT_NO_STATS, NULL, 0, "Do not print statistics", 0 },
+	{ "kernel", 'K', NULL, 0, "Run kernel workers (SEC(\"syscall\") batches) alongside", 0 },
+	{ "kworkers", OPT_KWORKERS, "N", 0, "Kernel workers with -K (default: number of CPUs)", 0 },
+	{ "batch", OPT_BATCH, "N", 0, "Kernel operations per program run (default 1000)", 0 },
+	{ "ds", 'D', "NAME", 0, "Structure to drive (default list); 'help' lists them", 0 },
+	{ "seed", OPT_SEED, "N", 0, "Seed of the key streams (default 1)", 0 },
+	{ "json", OPT_JSON, "FILE", 0, "Write the results as JSON to FILE", 0 },
+	{ "hooks", OPT_HOOKS, "MODE", 0, "Kernel hooks: auto (default), lsm, tp or off", 0 },
+	{ "monitor", 'm', NULL, 0, "Print elements kernel hooks produce until -d or Ctrl-C", 0 },
+	{ "arena-pages", OPT_ARENA_PAGES, "N", 0, "Arena size in pages (default 262144)", 0 },
+	{ "history", 'L', "FILE", 0, "Record every operation of every context to FILE; "
+	  "with -v also check the history for linearizability", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
+	{},
+};
+
+static int parse_u64(const char *s, __u64 min, __u64 max, __u64 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	__u64 v;
+	int i;
+
+	switch (key) {
+	case 't':
+		if (parse_u64(arg, 0, MAX_THREADS, &v))
+			argp_error(state, "-t wants a thread count from 0 to %d, not '%s'",
+				   MAX_THREADS, arg);
+		env.run.threads = v;
+		break;
+	case 'o':
+		if (parse_u64(arg, 1, 1000000000000ULL, &v))
+			argp_error(state, "-o wants a positive operation count, not '%s'", arg);
+		env.run.ops = v;
+		env.ops_set = true;
+		break;
+	case 'k':
+		if (parse_u64(arg, 1, UINT_MAX, &v))
+			argp_error(state, "-k wants a key range from 1 to %u, not '%s'", UINT_MAX, arg);
+		env.run.key_range = v;
+		break;
+	case 'd':
+		if (parse_u64(arg, 1, 86400, &v))
+			argp_error(state, "-d wants seconds from 1 to 86400, not '%s'", arg);
+		env.run.duration = v;
+		break;
+	case 'w':
+		for (i = 0; i < WL_MAX; i++)
+			if (!strcmp(arg, wl_names[i]))
+				break;
+		if (i == WL_MAX)
+			argp_error(state, "-w: unknown workload '%s' (insert, search, delete, mixed, range, relay)",
+				   arg);
+		env.workload = i;
+		break;
+	case 'v':
+		env.verify = true;
+		break;
+	case 's':
+		env.stats = true;
+		break;
+	case OPT_NO_STATS:
+		env.stats = false;
+		break;
+	case 'K':
+		if (!env.run.kworkers)
+			env.run.kworkers = -1;	/* resolved after parsing */
+		break;
+	case OPT_KWORKERS:
+		if (parse_u64(arg, 1, 256, &v))
+			argp_error(state, "--kworkers wants 1 to 256, not '%s'", arg);
+		env.run.kworkers = v;
+		break;
+	case OPT_BATCH:
+		if (parse_u64(arg, 1, 1000000, &v))
+			argp_error(state, "--batch wants 1 to 1000000, not '%s'", arg);
+		env.run.batch = v;
+		break;
+	case 'D':
+		if (!strcmp(arg, "help")) {
+			env.list_ds = true;
+			break;
+		}
+		env.run.kind = ds_kind_by_name(arg);
+		if (env.run.kind < 0)
+			argp_error(state, "-D: unknown structure '%s' (see -D help)", arg);
+		break;
+	case OPT_SEED:
+		if (parse_u64(arg, 0, ULLONG_MAX, &v))
+			argp_error(state, "--seed wants a non-negative integer, not '%s'", arg);
+		env.run.seed = v;
+		break;
+	case OPT_JSON:
+		env.json = arg;
+		env.json_fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (env.json_fd < 0)
+			argp_error(state, "--json: cannot write '%s': %s", arg, strerror(errno));
+		break;
+	case OPT_HOOKS:
+		for (i = 0; i < 4; i++)
+			if (!strcmp(arg, hooks_mode_names[i]))
+				break;
+		if (i == 4)
+			argp_error(state, "--hooks: unknown mode '%s' (auto, lsm, tp, off)", arg);
+		env.hooks = i;
+		break;
+	case 'm':
+		env.monitor = true;
+		break;
+	case 'L': {
+		int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0)
+			argp_error(state, "--history: cannot write '%s': %s", arg, strerror(errno));
+		close(fd);
+		env.history = arg;
+		break;
+	}
+	case OPT_ARENA_PAGES:
+		if (parse_u64(arg, 4, 1U << 20, &v))
+			argp_error(state, "--arena-pages wants 4 to %u, not '%s'", 1U << 20, arg);
+		env.arena_pages = v;
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = { opts, parse_arg, NULL, doc, NULL, NULL, NULL };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	run_stop = 1;
+}
+
+static void list_structures(void)
+{
+	const struct ds_metadata *md;
+	int k;
+
+	printf("%-10s %s\n", "NAME", "DESCRIPTION / PROGRESS GUARANTEE");
+	for (k = 0; k < DS_KIND_MAX; k++) {
+		md = ds_metadata_of(k);
+		printf("%-10s %s\n%-10s   progress: %s\n", md->name, md->description, "",
+		       md->progress);
+	}
+}
+
+/* The operation mix of a workload, fitted to what the structure can do. */
+static struct skel_mix workload_mix(int wl, const struct ds_metadata *md)
+{
+	struct skel_mix m = {};
+	bool keyed = md->caps & DS_CAP_KEYED;
+
+	switch (wl) {
+	case WL_INSERT:
+		m.insert = 100;
+		break;
+	case WL_SEARCH:
+		if (!keyed)
+			m.insert = 50, m.pop = 50;
+		break;
+	case WL_DELETE:
+		m.delete = 100;
+		break;
+	case WL_RANGE:
+		m.insert = 30;
+		m.delete = 20;
+		m.range = md->caps & DS_CAP_RANGE ? 10 : 0;
+		break;
+	default:
+		/* The guide's mix: 50% insert, 30% search, 20% delete. */
+		m.insert = 50;
+		m.delete = 20;
+		/* Queues and stacks: removals are pops, which return the
+		 * element, so a recorded history can be checked. */
+		if (!keyed)
+			m.delete = 0, m.pop = 50;
+	}
+	if (!keyed && wl == WL_RANGE)
+		m.range = 0;
+	return m;
+}
+
+/* search and delete workloads start from a half-full structure. */
+static int prefill(struct run_result *res, void *head)
+{
+	struct ds_req r;
+	__u64 k;
+	int rc;
+
+	if (env.workload != WL_SEARCH && env.workload != WL_DELETE)
+		return 0;
+	for (k = 0; k < env.run.key_range && !run_stop; k += 2) {
+		memset(&r, 0, sizeof(r));
+		r.op = DS_OP_INSERT;
+		r.key = k;
+		r.value = k * 2 + 1;
+		rc = ds_dispatch(env.run.kind, head, &r);
+		skel_count(&res->prefill, DS_OP_INSERT, rc);
+		if (rc == DS_ERROR_NOMEM)
+			break;
+	}
+	return 0;
+}
+
+#ifdef ARENA_SANITIZE
+#include "san_plant.h"
+
+/*
+ * Test-only: SKELETON_SAN_PLANT=<user|kernel>-<kind> plants one memory bug
+ * (san_plant.h) before the workers start.  san_plant_parse() reads it
+ * before anything is loaded: 0, or -1 after one line on bad input.
+ */
+static struct san_plant_args plant;
+static bool plant_kernel;
+
+static int san_plant_parse(void)
+{
+	static const char *const names[SAN_PLANT_MAX] = SAN_PLANT_NAMES;
+	const char *v = getenv("SKELETON_SAN_PLANT"), *kind;
+	int i;
+
+	if (!v || !*v)
+		return 0;
+	plant_kernel = !strncmp(v, "kernel-", 7);
+	if (!plant_kernel && strncmp(v, "user-", 5))
+		goto bad;
+	kind = v + (plant_kernel ? 7 : 5);
+	for (i = 1; i < SAN_PLANT_MAX && strcmp(kind, names[i]); i++)
+		;
+	if (i == SAN_PLANT_MAX)
+		goto bad;
+	plant.kind = i;
+	return 0;
+bad:
+	fprintf(stderr, "skeleton: SKELETON_SAN_PLANT wants <user|kernel>-<overflow|underflow|"
+		"uaf|double-free|invalid-free>, not '%s'\n", v);
+	return -1;
+}
+
+static int san_plant_run(struct kern *k)
+{
+	static const char *const names[SAN_PLANT_MAX] = SAN_PLANT_NAMES;
+	int err;
+
+	if (!plant.kind)
+		return 0;
+	if (plant_kernel) {
+		err = kern_run(k->skel->progs.san_plant_prog, &plant, sizeof(plant));
+		if (err < 0)
+			plant.rc = err;
+	} else {
+		plant.rc = san_plant(plant.kind);
+	}
+	if (plant.rc) {
+		fprintf(stderr, "skeleton: planting the %s bug failed\n", names[plant.kind]);
+		return -1;
+	}
+	printf("skeleton: planted bug: %s, from %s (SKELETON_SAN_PLANT)\n", names[plant.kind],
+	       plant_kernel ? "the kernel" : "userspace");
+	return 0;
+}
+
+/* -v: any sanitizer violation is a FAIL.  Returns 1 if clean. */
+static int san_verdict(struct run_result *res)
+{
+	static const char *const names[ARENA_SAN_NR_KINDS] = ARENA_SAN_KIND_NAMES;
+	size_t n;
+	int k;
+
+	if (!res->san.total)
+		return 1;
+	n = snprintf(res->verify_msg, sizeof(res->verify_msg), "sanitizer: %llu violations:",
+		     (unsigned long long)res->san.total);
+	for (k = 0; k < ARENA_SAN_NR_KINDS && n < sizeof(res->verify_msg); k++)
+		if (res->san.count[k])
+			n += snprintf(res->verify_msg + n, sizeof(res->verify_msg) - n, " %s=%llu",
+				      names[k], (unsigned long long)res->san.count[k]);
+	return 0;
+}
+#else
+static int san_plant_parse(void)
+{
+	return 0;
+}
+
+static int san_plant_run(struct kern *k)
+{
+	(void)k;
+	return 0;
+}
+
+static int san_verdict(struct run_result *res)
+{
+	(void)res;
+	return 1;
+}
+#endif
+
+static bool tty_out;
+
+static void progress(const struct run_result *res, double t0)
+{
+	const struct run_cfg *c = res->cfg;
+	__u64 total = run_total_ops(c, res->w);
+	__u64 done = run_progress(c, res->w);
+	double el = arena_now_ns() / 1e9 - t0;
+
+	if (!tty_out || el < 1.0)
+		return;
+	fprintf(stderr, "\r  %5.1fs  %llu/%llu ops (%.0f%%)  %.2f Mops/s   ", el,
+		(unsigned long long)done, (unsigned long long)total,
+		total ? 100.0 * done / total : 0.0, done / el / 1e6);
+}
+
+/* Keep the page reserve stocked for the non-sleepable hooks, and give
+ * fully free pages back every SKEL_RECLAIM_EVERY calls. */
+#define SKEL_RECLAIM_EVERY 10
+static void housekeeping(struct kern *k)
+{
+	static unsigned int calls;
+
+	if (arena_reserve_pages() < SKEL_RESERVE_LOW)
+		ds_user_refill(SKEL_RESERVE_TARGET);
+	if (++calls % SKEL_RECLAIM_EVERY == 0)
+		kern_reclaim(k, false);
+}
+
+/* Everything stopped: flush the caches and return what is free (a second
+ * run frees what the first quarantined, should a guard have been held). */
+static void reclaim_all(struct kern *k)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (kern_reclaim(k, true) <= 0 && i)
+			break;
+}
+
+/* Allocator, structure and reclamation state after the run. */
+static void collect_state(struct run_result *res, void *head)
+{
+	struct arena_ebr *ebr = ds_ebr_of(env.run.kind, head);
+
+	arena_stats_read(&res->mem);
+	ds_get_stats(env.run.kind, head, &res->ds);
+	res->has_ebr = ebr != NULL;
+	if (ebr)
+		arena_ebr_stats_read(ebr, &res->ebr);
+}
+
+/* Verify from userspace and from the kernel, then check conservation. */
+static int verify_all(struct kern *k, struct run_result *res, void *head)
+{
+	const struct ds_metadata *md = ds_metadata_of(env.run.kind);
+	struct skel_verify_args va = {};
+	struct ds_req r = { .op = DS_OP_VERIFY };
+	int urc, err, i;
+	__s64 counted = 0;
+
+	if (ds_quiesce(env.run.kind, head)) {
+		collect_state(res, head);
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "retired nodes still held back after all contexts stopped "
+			 "(%u records active, %llu stalls, last on record %d)",
+			 res->ebr.active, (unsigned long long)res->ebr.stalls,
+			 (int)res->ebr.stall_slot - 1);
+		return 0;
+	}
+	urc = ds_dispatch(env.run.kind, head, &r);
+	if (urc != DS_SUCCESS) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg), "userspace verify: %s (%s)",
+			 ds_strerror(urc), ds_corrupt_str(ds_verify_reason(env.run.kind, head)));
+		return 0;
+	}
+	err = kern_run(k->skel->progs.ds_verify, &va, sizeof(va));
+	if (err < 0 || va.rc != DS_SUCCESS) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg), "kernel verify: %s (%s)",
+			 err < 0 ? strerror(-err) : ds_strerror(va.rc), ds_corrupt_str(va.reason));
+		return 0;
+	}
+	arena_san_stats_read(&res->san);	/* ds_verify has walked the free lists */
+	if (!san_verdict(res))
+		return 0;
+	/* Pages back to the kernel, then walk every node again: a page given
+	 * back under a live node would show here. */
+	reclaim_all(k);
+	urc = ds_dispatch(env.run.kind, head, &r);
+	if (urc != DS_SUCCESS) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "userspace verify after page return: %s (%s)", ds_strerror(urc),
+			 ds_corrupt_str(ds_verify_reason(env.run.kind, head)));
+		return 0;
+	}
+	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
+		counted += counts_net(&res->w[i].counts);
+	for (i = 0; i < SKEL_HOOK_MAX; i++)
+		counted += counts_net(&res->hooks_c[i]);
+	counted += counts_net(&res->prefill);
+	res->expected = counted;
+	collect_state(res, head);
+	if (counted != res->ds.current_elements) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "conservation: contexts added %lld elements, structure holds %lld",
+			 (long long)counted, (long long)res->ds.current_elements);
+		return 0;
+	}
+	if (!(md->caps & DS_CAP_INLINE) &&
+	    (__s64)res->mem.current != counted + (__s64)md->fixed_objects) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "conservation: %lld elements but %llu allocator objects (+%u fixed)",
+			 (long long)counted, (unsigned long long)res->mem.current,
+			 md->fixed_objects);
+		return 0;
+	}
+	snprintf(res->verify_msg, sizeof(res->verify_msg),
+		 "user + kernel verify ok; inserts - deletes = %lld = elements%s",
+		 (long long)counted, md->caps & DS_CAP_INLINE ? " (stored inline)" :
+		 md->fixed_objects ? " = allocator current - fixed" : " = allocator current");
+	return 1;
+}
+
+static const char *comm_of(__u32 pid, char *buf, size_t n)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, n, f)) {
+		if (f)
+			fclose(f);
+		return "?";
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+/* Monitor mode: pop and print what the hooks produce. */
+static void monitor(struct kern *k, void *head, struct run_result *res)
+{
+	double t0 = arena_now_ns() / 1e9;
+	struct ds_req r;
+	char comm[32];
+	__u64 n = 0;
+	int rc;
+
+	printf("%-8s %-16s %-20s %s\n", "PID", "COMM", "TIMESTAMP(ns)", "AGE(ms)");
+	fflush(stdout);
+	while (!run_stop && arena_now_ns() / 1e9 - t0 < env.run.duration) {
+		memset(&r, 0, sizeof(r));
+		r.op = DS_OP_POP;
+		rc = ds_dispatch(env.run.kind, head, &r);
+		skel_count(&res->prefill, DS_OP_POP, rc);
+		if (rc == DS_SUCCESS) {
+			__u32 pid = (__u32)(r.out_key & 0xffffffffU);
+
+			printf("%-8u %-16s %-20llu %.1f\n", pid, comm_of(pid, comm, sizeof(comm)),
+			       (unsigned long long)r.out_value,
+			       (arena_now_ns() - r.out_value) / 1e6);
+			fflush(stdout);
+			n++;
+			continue;
+		}
+		housekeeping(k);
+		usleep(20000);
+	}
+	printf("monitor: %llu elements received\n", (unsigned long long)n);
+}
+
+int main(int argc, char **argv)
+{
+	struct run_result res = { .verified = -1 };
+	static struct relay_result relay;
+	const struct ds_metadata *md;
+	struct worker *w = NULL;
+	struct kern k = {};
+	void *head;
+	double t0;
+	int err, ret = 1;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err || san_plant_parse())
+		return 2;
+	if (env.list_ds) {
+		list_structures();
+		return 0;
+	}
+	md = ds_metadata_of(env.run.kind);
+	if (env.workload == WL_RELAY && !env.monitor) {
+		/* Producers and consumers are always kernel programs: -K adds
+		 * nothing, --kworkers N asks for N of each. */
+		int producers = env.run.kworkers > 0 ? env.run.kworkers : 1;
+
+		if (env.history) {
+			fprintf(stderr, "skeleton: -w relay does not record histories (--history); "
+				"it checks order and exactly-once itself with -v\n");
+			return 2;
+		}
+		if (relay_check(md, env.run.threads, producers))
+			return 2;
+		env.run.kworkers = 2 * producers;
+		env.hooks = HOOKS_OFF;
+		if (!env.ops_set)
+			env.run.ops = RELAY_DEFAULT_OPS;
+	}
+	if (env.run.kworkers < 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		env.run.kworkers = n > 0 ? (n < 8 ? n : 8) : 2;
+	}
+	if (!env.monitor && env.run.threads + env.run.kworkers == 0) {
+		fprintf(stderr, "skeleton: nothing to run: -t 0 needs -K\n"
+			"Try 'skeleton --help' for more information.\n");
+		return 2;
+	}
+	if (env.monitor && !(md->caps & DS_CAP_POP)) {
+		fprintf(stderr, "skeleton: -m needs a structure with pop; %s has none\n", md->name);
+		return 2;
+	}
+	if (env.monitor) {
+		/* The main thread is the only reader; no workers run. */
+		env.run.threads = 0;
+		env.run.kworkers = 0;
+	}
+	if (env.monitor && env.hooks == HOOKS_OFF) {
+		fprintf(stderr, "skeleton: -m needs kernel hooks; drop --hooks off\n");
+		return 2;
+	}
+	env.run.mix = workload_mix(env.workload, md);
+	env.run.caps = md->caps;
+	if ((md->caps & (DS_CAP_SPSC | DS_CAP_OWNER)) && !env.monitor) {
+		/* Hooks would add producers the roles do not allow. */
+		env.hooks = HOOKS_OFF;
+		if (env.run.threads + env.run.kworkers < 2) {
+			fprintf(stderr, "skeleton: %s needs two workers (e.g. -t 2, or -t 1 -K)\n",
+				md->name);
+			return 2;
+		}
+	}
+	tty_out = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+	/* From here on a signal ends the run with statistics, even one that
+	 * arrives while the programs load. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	kern_want_relay(env.workload == WL_RELAY && !env.monitor);
+	if (kern_load(&k, env.run.kind, env.arena_pages, env.hooks))
+		goto out;
+	if (kern_init_ds(&k, env.arena_pages))
+		goto out;
+	head = k.skel->bss->ds_head;
+	res.cfg = &env.run;
+	res.ds_name = md->name;
+	res.workload = env.monitor ? "monitor" : wl_names[env.workload];
+	res.hooks = hooks_mode_names[k.hooks];
+	printf("skeleton: %s on %s, hooks: %s%s\n", md->name,
+	       env.run.kworkers ? "userspace threads + kernel workers" : "userspace threads",
+	       hooks_mode_names[k.hooks],
+	       k.hooks == HOOKS_TP && env.hooks == HOOKS_AUTO ?
+	       " (LSM programs refused by this kernel: tracepoint fallback)" : "");
+
+	fflush(stdout);
+	k.skel->data->hook_exit_delete = !env.monitor;
+	if (kern_attach_hooks(&k))
+		goto out;
+	k.skel->bss->hooks_on = k.hooks != HOOKS_OFF;
+
+	t0 = arena_now_ns() / 1e9;
+	if (env.monitor) {
+		monitor(&k, head, &res);
+	} else {
+		prefill(&res, head);
+		if (san_plant_run(&k))
+			goto out;
+		w = calloc(env.run.threads + env.run.kworkers, sizeof(*w));
+		if (!w) {
+			fprintf(stderr, "skeleton: out of memory\n");
+			goto out;
+		}
+		res.w = w;
+		run_assign_roles(&env.run, w);
+		if (env.workload == WL_RELAY && relay_prepare(&k, &env.run, w)) {
+			fprintf(stderr, "skeleton: no arena memory for the relay's second lane and "
+				"records (fewer -o, or a larger --arena-pages)\n");
+			goto out;
+		}
+		if (env.history && history_prepare(&k, &env.run, w)) {
+			fprintf(stderr, "skeleton: no memory for the history buffers "
+				"(fewer -o, or a larger --arena-pages)\n");
+			goto out;
+		}
+		if ((env.run.caps & (DS_CAP_SPSC | DS_CAP_OWNER)) || env.workload == WL_RELAY)
+		{
+			int n = env.run.threads + env.run.kworkers, i;
+
+			printf("skeleton: roles:");
+			for (i = 0; i < n; i++)
+				printf("%s %s %d = %s", i ? "," : "",
+				       w[i].kernel ? "kernel worker" : "thread", w[i].id, w[i].role);
+			printf("\n");
+		}
+		err = run_start(&env.run, &k, head, w);
+		if (err)
+			fprintf(stderr, "skeleton: starting threads failed: %s\n", strerror(-err));
+		for (;;) {
+			/* Every worker done (consumers drain after their
+			 * producers), or the hard bound. */
+			if (run_finished(&env.run, w) || run_stop ||
+			    arena_now_ns() / 1e9 - t0 > env.run.duration + 1)
+				break;
+			housekeeping(&k);
+			progress(&res, t0);
+			usleep(10000);
+		}
+		run_stop = 1;
+		run_join(&env.run, w);
+		if (tty_out)
+			fprintf(stderr, "\r%70s\r", "");
+		if (err)
+			goto out;
+		for (int i = 0; i < env.run.kworkers; i++)
+			if (w[env.run.threads + i].error) {
+				fprintf(stderr, "skeleton: kernel worker %d failed: %s\n", i,
+					strerror(-w[env.run.threads + i].error));
+				goto out;
+			}
+	}
+	res.secs = arena_now_ns() / 1e9 - t0;
+
+	/* Hooks off and detached before counting: nothing changes after. */
+	k.skel->bss->hooks_on = 0;
+	if (k.attached) {
+		skeleton_bpf__detach(k.skel);
+		k.attached = false;
+	}
+	kern_hook_counts(&k, res.hooks_c);
+	ret = 0;
+	if (env.history && w) {
+		double cost;
+
+		err = history_finish(&k, &env.run, w, env.history, env.verify, &cost);
+		if (err < 0 || (env.verify && err))
+			ret = 1;
+	}
+	if (env.workload == WL_RELAY && w && !env.monitor) {
+		relay_finish(&k, &env.run, w, &relay);
+		res.relay = &relay;
+		if (env.verify) {
+			res.verified = relay_verify(&k, &env.run, &relay, res.verify_msg,
+						    sizeof(res.verify_msg));
+			if (!res.verified)
+				ret = 1;
+		}
+		arena_stats_read(&res.mem);
+		ds_get_stats(env.run.kind, head, &res.ds);
+	} else if (env.verify) {
+		res.verified = verify_all(&k, &res, head);
+		if (!res.verified)
+			ret = 1;
+	} else {
+		ds_quiesce(env.run.kind, head);
+		reclaim_all(&k);
+		if (ARENA_SAN_ENABLED)
+			arena_san_check_all();	/* all quiet: check the freed objects */
+		collect_state(&res, head);
+	}
+	arena_san_stats_read(&res.san);
+	if (env.stats)
+		report_print(stdout, &res);
+	else if (res.verified >= 0)
+		printf("Verification: %s%s%s\n", res.verified ? "PASS" : "FAIL",
+		       res.verify_msg[0] ? " - " : "", res.verify_msg);
+	if (env.json) {
+		err = report_json(env.json, &res);
+		if (err) {
+			fprintf(stderr, "skeleton: writing %s failed: %s\n", env.json, strerror(-err));
+			ret = 1;
+		}
+	}
+out:
+	if (k.skel)
+		kern_destroy(&k);
+	if (env.json_fd >= 0)
+		close(env.json_fd);
+	for (int i = 0; w && i < env.run.threads; i++)
+		free(w[i].hist);
+	free(w);
+	return ret;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libarena-ds/common.h - what every libarena-ds header needs, in both worlds.
+ *
+ * The same header is compiled as a BPF object (clang -target bpf, __BPF__
+ * defined) and as ordinary userspace C.  It provides:
+ *   - __arena and cast_kern()/cast_user() for arena pointers;
+ *   - can_loop, the loop bound every BPF loop must carry;
+ *   - the arena map (BPF side, declared __weak with one fixed definition so
+ *     any number of objects that include this header link together) and its
+ *     fixed user address ARENA_BASE;
+ *   - DS_API, the mark of a library function: a global __weak function in
+ *     BPF (verified once, on its own), an ordinary extern in userspace;
+ *   - arena_atomic_*: one set of atomics with the same meaning on both sides;
+ *   - arena_slot(): a small per-context index for per-CPU / per-thread data.
+ *
+ * Pointer model: an arena pointer stored anywhere (in the arena, in .bss) is
+ * the userspace address of the object.  The arena is mapped at ARENA_BASE in
+ * userspace (map_extra), so userspace follows stored pointers directly, and
+ * clang's address-space casts let BPF programs do the same.
+ */
+#ifndef __LIBARENA_DS_COMMON_H
+#define __LIBARENA_DS_COMMON_H
+
+#ifndef ARENA_PAGE_SIZE
+#define ARENA_PAGE_SIZE 4096
+#endif
+
+/* Userspace address of arena page 0.  4 GiB aligned: the low 32 bits of an
+ * arena pointer are its offset in the arena. */
+#ifndef ARENA_BASE
+#if defined(__TARGET_ARCH_arm64) || defined(__aarch64__)
+#define ARENA_BASE (1ULL << 32)
+#else
+#define ARENA_BASE (1ULL << 44)
+#endif
+#endif
+
+/* Upper bound of the arena in pages (map max_entries; 4 GiB is the kernel's
+ * limit).  The driver may lower it before load (--arena-pages). */
+#ifndef ARENA_MAX_PAGES
+#define ARENA_MAX_PAGES (1U << 18)	/* 1 GiB of address space, sparse */
+#endif
+
+/* Per-context slots: the first half is indexed by CPU (BPF programs), the
+ * second half by userspace thread.  Several contexts may share a slot; every
+ * update of slot data is atomic, so sharing costs speed, never correctness. */
+#define ARENA_NR_CPU_SLOTS	64
+#define ARENA_NR_THREAD_SLOTS	64
+#define ARENA_NR_SLOTS		(ARENA_NR_CPU_SLOTS + ARENA_NR_THREAD_SLOTS)
+#define ARENA_CACHELINE		64
+
+#define ARENA_ALIGNED_CL __attribute__((aligned(ARENA_CACHELINE)))
+
+#ifdef __BPF__
+/* ------------------------------------------------------------------ BPF */
+#ifndef BPF_NO_KFUNC_PROTOTYPES
+#define BPF_NO_KFUNC_PROTOTYPES
+#endif
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#ifndef __BPF_FEATURE_ADDR_SPACE_CAST
+#error "libarena-ds needs clang >= 19 with __BPF_FEATURE_ADDR_SPACE_CAST (arena address-space casts)"
+#endif
+
+#define __arena __attribute__((address_space(1)))
+/* clang inserts the casts itself when it sees address_space(1). */
+#define cast_kern(ptr) /* nothing to do */
+#define cast_user(ptr) /* nothing to do */
+
+#ifndef NUMA_NO_NODE
+#define NUMA_NO_NODE (-1)
+#endif
+
+/*
+ * The arena kfuncs (bpf_arena_alloc_pages / bpf_arena_free_pages) are
+ * declared in one object only, lib/alloc.c, and reached through
+ * arena_kern_alloc_pages() / arena_kern_free_pages(): libbpf before 1.5
+ * cannot link two objects that declare the same kfunc.
+ */
+
+/*
+ * The one arena every libarena-ds program shares.  Weak, and the same
+ * definition in every object: libbpf's linker joins identical weak maps
+ * but refuses two definitions that differ, so an application sizes the
+ * arena at open time (bpf_map__set_max_entries()) rather than by its own
+ * definition.  The user address must stay ARENA_BASE.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARENA);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ARENA_MAX_PAGES);
+	__ulong(map_extra, ARENA_BASE);
+} arena SEC(".maps") __weak;
+
+/* A library function: global, so the verifier checks it once on its own
+ * instead of once per call site; weak, so objects link in any order. */
+#define DS_API __weak
+#ifndef __arg_arena
+#define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
+#endif
+
+/* A program that touches arena memory must reference the arena map; this
+ * does so at no cost for programs that otherwise would not. */
+#define arena_bind() asm volatile("" :: "r"(&arena))
+
+/*
+ * can_loop: true until the verifier's per-program loop budget (may_goto) is
+ * spent.  Every loop over arena data ends with "&& can_loop".
+ */
+#ifdef __BPF_FEATURE_MAY_GOTO
+#define can_loop					\
+	({ __label__ l_out, l_go;			\
+	   bool __ok = true;				\
+	   asm volatile goto("may_goto %l[l_out]" :::: l_out); \
+	   goto l_go;					\
+	l_out: __ok = false;				\
+	l_go:;						\
+	   __ok; })
+#else
+#error "libarena-ds needs clang with may_goto support (__BPF_FEATURE_MAY_GOTO)"
+#endif
+
+#define arena_barrier() asm volatile("" ::: "memory")
+
+/*
+ * Start loop counters at ARENA_ZERO, not 0.  The verifier cannot see its
+ * value (it lives in .bss), so a counter stays an unknown scalar and a
+ * can_loop loop converges after a few iterations instead of being walked
+ * once per value.
+ */
+__u64 arena_zero __weak;
+#define ARENA_ZERO arena_zero
+
+/* Slot of the running BPF program: its CPU (migration is disabled while a
+ * BPF program runs, sleepable or not). */
+static __always_inline __u32 arena_slot(void)
+{
+	return bpf_get_smp_processor_id() % ARENA_NR_CPU_SLOTS;
+}
+
+static __always_inline __u64 arena_now_ns(void)
+{
+	return bpf_ktime_get_ns();
+}
+
+#define ARENA_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
+#define ARENA_WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
+
+/*
+ * BPF atomics on arena memory.  The value-returning atomics (cmpxchg, xchg,
+ * fetch_add) are fully ordered.  clang-19 has no BPF load-acquire /
+ * store-release instructions, so on x86 (TSO) a plain access plus a compiler
+ * barrier gives acquire/release; elsewhere a fully ordered RMW is used.
+ */
+#define arena_atomic_cmpxchg(p, old, new) __sync_val_compare_and_swap((p), (old), (new))
+#define arena_atomic_xchg(p, v)		__sync_lock_test_and_set((p), (v))
+#define arena_atomic_fetch_add(p, v)	__sync_fetch_and_add((p), (v))
+#define arena_atomic_add(p, v)		((void)__sync_fetch_and_add((p), (v)))
+#define arena_atomic_fetch_or(p, v)	__sync_fetch_and_or((p), (v))
+#define arena_atomic_load(p)		ARENA_READ_ONCE(*(p))
+#define arena_atomic_store(p, v)	ARENA_WRITE_ONCE(*(p), (v))
+#if defined(__TARGET_ARCH_x86)
+#define arena_atomic_load_acquire(p)					\
+	({ __typeof__(*(p) + 0) __v = ARENA_READ_ONCE(*(p)); arena_barrier(); __v; })
+#define arena_atomic_store_release(p, v)				\
+	do { arena_barrier(); ARENA_WRITE_ONCE(*(p), (v)); } while (0)
+/* A fetching atomic is fully ordered on every JIT; its result is used so
+ * clang cannot emit the non-fetching (unordered on arm64) form. */
+#define arena_atomic_fence()						\
+	do {								\
+		__u64 __f = 0, __r = __sync_fetch_and_add(&__f, 0);	\
+		asm volatile("" :: "r"(__r));				\
+	} while (0)
+#else
+#define arena_atomic_load_acquire(p)	__sync_fetch_and_or((p), 0)
+#define arena_atomic_store_release(p, v) ((void)__sync_lock_test_and_set((p), (v)))
+#define arena_atomic_fence()						\
+	do {								\
+		__u64 __f = 0, __r = __sync_fetch_and_add(&__f, 0);	\
+		asm volatile("" :: "r"(__r));				\
+	} while (0)
+#endif
+#define arena_cpu_relax()	do { } while (0)
+
+#else /* !__BPF__ */
+/* ------------------------------------------------------------ userspace */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#define __arena
+#define __arg_arena
+#define DS_API
+#define cast_kern(ptr) /* nothing to do */
+#define cast_user(ptr) /* nothing to do */
+#define can_loop true
+#define arena_bind() do { } while (0)
+#define ARENA_ZERO 0
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#define arena_barrier() __asm__ __volatile__("" ::: "memory")
+
+#define ARENA_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define ARENA_WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* Same meaning as the BPF side: value-returning RMWs are fully ordered. */
+#define arena_atomic_cmpxchg(p, old, new)					\
+	({ typeof(*(p)) __o = (old);						\
+	   __atomic_compare_exchange_n((p), &__o, (new), false,			\
+				       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);	\
+	   __o; })
+#define arena_atomic_xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define arena_atomic_fetch_add(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+#define arena_atomic_add(p, v)		((void)__atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST))
+#define arena_atomic_fetch_or(p, v)	__atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
+#define arena_atomic_load(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define arena_atomic_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define arena_atomic_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define arena_atomic_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#if defined(__SANITIZE_THREAD__)
+/* TSAN does not model stand-alone fences; a seq_cst RMW orders the same. */
+static __u64 arena_fence_word __attribute__((unused));
+#define arena_atomic_fence()	((void)__atomic_fetch_add(&arena_fence_word, 0, __ATOMIC_SEQ_CST))
+#else
+#define arena_atomic_fence()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#define arena_cpu_relax()	__builtin_ia32_pause()
+#else
+#define arena_cpu_relax()	arena_barrier()
+#endif
+
+#include <time.h>
+static inline __u64 arena_now_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC is the clock bpf_ktime_get_ns() reads. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Slot of the calling userspace thread, assigned on first use.  A thread may
+ * pick its slot explicitly (arena_set_thread_slot) so that concurrently
+ * running threads never share one.
+ */
+extern __thread int arena_tls_slot;
+extern int arena_next_thread_slot;
+
+static inline __u32 arena_slot(void)
+{
+	if (arena_tls_slot < 0)
+		arena_tls_slot = __atomic_fetch_add(&arena_next_thread_slot, 1,
+						    __ATOMIC_RELAXED) % ARENA_NR_THREAD_SLOTS;
+	return ARENA_NR_CPU_SLOTS + (__u32)arena_tls_slot;
+}
+
+static inline void arena_set_thread_slot(int idx)
+{
+	arena_tls_slot = idx % ARENA_NR_THREAD_SLOTS;
+}
+
+#endif /* __BPF__ */
+
+/* Both worlds. */
+#define arena_offset(p)		((__u32)((__u64)(p) & 0xffffffffULL))
+#define arena_ptr_from_off(type, off)					\
+	((type __arena *)(off ? (ARENA_BASE | (__u64)(off)) : 0))
+
+#endif /* __LIBARENA_DS_COMMON_H */

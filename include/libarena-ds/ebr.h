@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libarena-ds/ebr.h - epoch-based reclamation (EBR) shared by BPF programs
+ * and userspace threads: the domain a structure's head embeds, and what
+ * applications call on it.  The design and the inline fast paths the
+ * structures use are in lib/ebr.h.
+ */
+#ifndef __LIBARENA_DS_EBR_H
+#define __LIBARENA_DS_EBR_H
+
+#include "common.h"
+
+#define ARENA_EBR_SLOTS		ARENA_NR_SLOTS
+#define ARENA_EBR_ADVANCE_EVERY	64	/* retires between advance attempts */
+#define ARENA_EBR_STALL_NS	(100ULL * 1000 * 1000)	/* 100 ms */
+#define ARENA_EBR_REAPING	(~0ULL)	/* owner value while a reaper clears it */
+
+struct arena_ebr_rec {
+	__u64 state;		/* 0 idle, epoch << 1 | 1 in a critical section */
+	__u64 retired;		/* written only by the record's holder */
+	__u64 owner;		/* userspace records: tgid << 32 | tid, 0 = none */
+	__u64 block_ns;		/* first time an advancer found it lagging */
+	__u64 stall_epoch;	/* epoch + 1 of the last stall counted */
+} ARENA_ALIGNED_CL;
+
+struct arena_ebr {
+	__u64 epoch ARENA_ALIGNED_CL;
+	__u64 limbo[3] ARENA_ALIGNED_CL;	/* arena addresses, linked via word 0 */
+	__u64 blocked ARENA_ALIGNED_CL;		/* advance attempts refused */
+	__u64 advances;
+	__u64 stalls;				/* stall episodes seen */
+	__u64 reaped;				/* records of dead threads cleared */
+	__u64 stall_ns;				/* stall threshold, 0: the default */
+	__u64 stall_slot;			/* record of the last stall + 1 */
+	struct arena_ebr_rec rec[ARENA_EBR_SLOTS];
+};
+
+/* What a domain did, for reports (arena_ebr_stats_read()). */
+struct arena_ebr_stats {
+	__u64 epoch, advances, blocked, stalls, reaped;
+	__u32 stall_slot;	/* record of the last stall + 1, 0 if none */
+	__u32 active;		/* records in a critical section now */
+};
+
+/*
+ * arena_ebr_stats_read - snapshot of @ebr's counters into @out.
+ * Any context.  Returns 0.
+ */
+DS_API int arena_ebr_stats_read(struct arena_ebr __arena *ebr __arg_arena,
+				struct arena_ebr_stats *out);
+
+/*
+ * arena_ebr_quiesce - free everything retired in @ebr.  Only when no
+ * critical section runs on it.  Returns 0 when nothing is left, 1 when a
+ * participant (active or stalled) still holds something back.
+ */
+DS_API int arena_ebr_quiesce(struct arena_ebr __arena *ebr __arg_arena);
+
+#ifndef __BPF__
+/* Userspace: clear the records of threads that died (housekeeping).
+ * Returns the records cleared. */
+int arena_ebr_reap_dead(struct arena_ebr *ebr);
+#endif
+
+#endif /* __LIBARENA_DS_EBR_H */

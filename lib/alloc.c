@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lib/alloc.c - the allocator's state and its application API
+ * (<libarena-ds/alloc.h>, <libarena-ds/sanitize.h>), compiled once as BPF
+ * and once as userspace C.  The implementation is lib/alloc.h.
+ */
+#include "alloc.h"
+
+#ifdef __BPF__
+/* Set by arena_setup(); userspace gets it from libarena_init's reply. */
+struct arena_alloc_state __arena *arena_alloc_st __weak;
+
+/* The only declarations of the arena kfuncs in the library (common.h). */
+void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cnt,
+				    int node_id, __u64 flags) __ksym __weak;
+void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
+
+/*
+ * arena_kern_alloc_pages - @npages fresh zeroed pages from the kernel.
+ * Sleepable programs on kernels before 7.0 (any program on later ones).
+ * Returns their address or 0.
+ */
+DS_API __u64 arena_kern_alloc_pages(__u32 npages)
+{
+	return (__u64)bpf_arena_alloc_pages(&arena, NULL, npages, NUMA_NO_NODE, 0);
+}
+
+/* Give @npages pages at @p back to the kernel.  Sleepable, as above. */
+DS_API int arena_kern_free_pages(void __arena *p __arg_arena, __u32 npages)
+{
+	bpf_arena_free_pages(&arena, p, npages);
+	return 0;
+}
+#else
+struct arena_alloc_state *arena_alloc_st;
+void *(*arena_pages_hook)(__u32 npages);
+void (*arena_free_pages_hook)(void *p, __u32 npages);
+__thread int arena_tls_slot = -1;
+int arena_next_thread_slot;
+#endif
+
+/* Contract: <libarena-ds/alloc.h>. */
+DS_API __u64 arena_malloc_u64(__u32 size)
+{
+	arena_bind();
+	return (__u64)bpf_arena_alloc(size);
+}
+
+DS_API int arena_free(void __arena *p __arg_arena)
+{
+	if (p && arena_page_of(p)->magic != ARENA_PAGE_MAGIC)
+		return -22;
+	bpf_arena_free(p);
+	return 0;
+}
+
+DS_API __u64 arena_malloc_pages_u64(__u64 size)
+{
+	arena_bind();
+	return (__u64)arena_alloc_large(size);
+}
+
+DS_API int arena_init(__u64 max_pages, __u64 low_water)
+{
+	arena_bind();
+	return arena_setup(max_pages, low_water);
+}
+
+DS_API int arena_refill(__u32 target)
+{
+	arena_bind();
+	return arena_reserve_topup(target);
+}
+
+DS_API __u64 arena_reserve_pages(void)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+
+	return st ? arena_atomic_load(&st->reserve_count) : 0;
+}
+
+DS_API int arena_return_pages(int flush)
+{
+	arena_bind();
+	return arena_reclaim(flush);
+}
+
+DS_API int arena_stats_read(struct arena_stats *out)
+{
+	arena_bind();
+	arena_get_stats(out);
+	return arena_alloc_st ? 0 : -2;
+}
+
+DS_API int arena_caches_off(int off)
+{
+	arena_bind();
+	arena_set_caches_off(off);
+	return 0;
+}
+
+DS_API int arena_san_stats_read(struct arena_san_stats *out)
+{
+	arena_san_get_stats(out);
+	return 0;
+}
+
+DS_API int arena_san_check_all(void)
+{
+	arena_bind();
+	return arena_san_check();
+}

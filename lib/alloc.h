@@ -1,0 +1,1118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lib/alloc.h - the arena object allocator, shared by BPF programs and
+ * userspace threads: its internal, inline implementation.  The library's
+ * own code (structures, EBR) uses these fast paths directly; applications
+ * call the DS_API functions of <libarena-ds/alloc.h> (lib/alloc.c).
+ *
+ * Layout
+ *   Every page the allocator hands out starts with a 64-byte page header
+ *   (struct arena_page_hdr); the objects follow it.  Small requests (up to
+ *   ARENA_MAX_SMALL bytes) are served from size classes of 16..2016 bytes,
+ *   8-byte aligned; a larger request takes whole pages.
+ *
+ * Three levels, fastest first
+ *   1. a per-context cache: one per slot (arena_slot(): CPU for BPF, thread
+ *      for userspace), a small magazine of up to arena_cache_max() free
+ *      objects per class (64, fewer above 128 bytes), linked through their
+ *      first word.  A slot may be
+ *      shared (threads beyond 64, BPF programs nesting or being preempted on
+ *      one CPU), so each slot's cache is guarded by an ownership word taken
+ *      with one CAS; a context that finds it busy does not wait, it uses the
+ *      shared lists directly (the "fallback" path);
+ *   2. the shared class free lists: Treiber stacks whose head packs a 32-bit
+ *      arena offset and a 32-bit tag, so a plain 64-bit CAS is ABA-safe on
+ *      both sides.  An empty magazine is refilled with one CAS that takes a
+ *      chain of up to ARENA_CACHE_BATCH objects; a full one is flushed with
+ *      one CAS that pushes its whole chain;
+ *   3. the page reserve (whole free pages), then the kernel:
+ *      - sleepable BPF (SEC("syscall"), lsm.s): arena_reserve_topup() calls
+ *        bpf_arena_alloc_pages() and stocks the reserve;
+ *      - any BPF program: an empty reserve gives NULL at once (callers return
+ *        DS_ERROR_NOMEM), never a wait; reserve_count falling below low_water
+ *        counts a top-up request, which the driver's refill program serves;
+ *      - userspace: when the reserve is empty it asks arena_pages_hook for
+ *        ARENA_REFILL_PAGES fresh pages (then for one), pushes them into the
+ *        reserve and retries once.  Userspace never touches an arena page the
+ *        kernel has not handed out.
+ *   When all of that fails, the slow path steals the magazine of the same
+ *   class from another slot's cache (if that cache is idle), so objects
+ *   parked in caches are never lost to an allocation that needs them.
+ *
+ * Pages back to the kernel (arena_reclaim(), sleepable BPF or standalone)
+ *   A page whose objects are all free goes back with bpf_arena_free_pages().
+ *   The danger is the stale read of a Treiber pop: a context reads head = o,
+ *   is delayed, and only then reads o's link word; if o's page has been
+ *   returned meanwhile, a userspace read faults a fresh page in (the arena
+ *   fault handler allocates one, which then leaks) and a BPF read gives 0.
+ *   The protocol:
+ *   (a) Detach.  The reclaimer (one at a time: reclaim_lock) takes each class
+ *       list wholesale with a tagged CAS, walks it privately and sorts the
+ *       objects into per-page chains, counting them in the page header
+ *       (scan_cnt).  Every free object is in exactly one place (a user, a
+ *       magazine, a shared list, or this detached chain), so a page whose
+ *       scan_cnt equals its object count is fully free and no list or cache
+ *       holds any of its objects.  Other pages' chains are pushed back.
+ *   (b) Grace period.  Every pop from a shared list (class list or reserve)
+ *       runs inside a guard: the slot's ownership word when the context holds
+ *       its cache, otherwise one of ARENA_NR_GUARDS fallback guard words.  A
+ *       guard word is a sequence: odd while held, +1 on take (a fully ordered
+ *       CAS) and +1 on release (a release store), so it never repeats.  After
+ *       (a) the reclaimer snapshots every guard word (quarantine time) and
+ *       frees the quarantined pages only once every word that was odd then
+ *       has changed.  Why that suffices: a context C that can still read a
+ *       link word in page P read a head pointing into P before the reclaimer
+ *       detached P's last object, so C took its guard before that and has not
+ *       left it; its word is odd in the snapshot and has not changed.  A
+ *       context whose guard was even at the snapshot took it afterwards: its
+ *       taking CAS and the reclaimer's detach CAS are both fully ordered, so
+ *       it reads a head at least as new as the detach, and no list reachable
+ *       from such a head contains an object of P (the reclaimer holds them
+ *       all).  Chain refills read several link words; each one is validated
+ *       by re-reading the head (unchanged head => untouched stack), so a
+ *       refill never follows a link of an object that left the list.
+ *   Fully free pages first top the reserve up to reserve_keep (no grace
+ *   needed: a reserve page stays mapped, a stale pop reading it only fails
+ *   its CAS); the rest wait in quarantine, then go to the kernel.
+ *   Pushes read no other context's memory and need no guard.
+ *   Structures must keep the same rule for their own nodes: bpf_arena_free()
+ *   a node only when no context can still read it (arena_ebr.h); a node read
+ *   after that may sit on a page that is gone.
+ *
+ * Statistics are kept per slot, each slot on its own cache lines, and summed
+ * on read: allocations and frees per size class (written only by the cache
+ * owner), fallback counts (atomic), pages taken, held, quarantined and
+ * returned.  "current" counts objects handed out and not yet freed, whether
+ * or not caches hold free objects, so it is exact at any quiescent point.
+ */
+#ifndef __LIB_ALLOC_H
+#define __LIB_ALLOC_H
+
+#include <libarena-ds/alloc.h>
+
+#define ARENA_PAGE_HDR		64
+#define ARENA_PAGE_MAGIC	0x41524e41U	/* "ARNA" */
+#define ARENA_CLASS_LARGE	0xff
+#define ARENA_REFILL_PAGES	16		/* pages per userspace refill */
+#define ARENA_CACHE_MAX		64		/* objects per magazine (small classes) */
+#define ARENA_CACHE_BYTES	8192		/* ... and at most this many bytes */
+#define ARENA_CACHE_BATCH	16		/* objects per refill */
+#define ARENA_NR_GUARDS		16		/* fallback guard words */
+#define ARENA_NR_GUARD_WORDS	(ARENA_NR_SLOTS + ARENA_NR_GUARDS)
+#define ARENA_RECLAIM_SCAN	(1U << 18)	/* objects sorted per reclaim run */
+#define ARENA_RECLAIM_TAIL	(1U << 20)	/* links followed to find a tail */
+#define ARENA_F_NO_CACHE	1ULL		/* state flag: shared lists only */
+#define ARENA_OFF_MASK		0xffffffffULL
+
+
+/* Objects of class c in one page. */
+static __always_inline __u32 arena_class_objs(__u32 c)
+{
+	return (ARENA_PAGE_SIZE - ARENA_PAGE_HDR) / arena_class_size(c);
+}
+
+/* Objects a magazine of class c holds before it is flushed: 64 for small
+ * classes, fewer for large ones (at most ARENA_CACHE_BYTES, at least 4). */
+static __always_inline __u32 arena_cache_max(__u32 c)
+{
+	__u32 n = ARENA_CACHE_BYTES / arena_class_size(c);
+
+	return n > ARENA_CACHE_MAX ? ARENA_CACHE_MAX : n < 4 ? 4 : n;
+}
+
+static __always_inline int arena_size_class(__u32 size)
+{
+	if (size <= 16)   return 0;
+	if (size <= 32)   return 1;
+	if (size <= 64)   return 2;
+	if (size <= 128)  return 3;
+	if (size <= 256)  return 4;
+	if (size <= 512)  return 5;
+	if (size <= 1024) return 6;
+	if (size <= ARENA_MAX_SMALL) return 7;
+	return -1;
+}
+
+struct arena_page_hdr {
+	__u32 magic;
+	__u32 class;		/* size class, or ARENA_CLASS_LARGE */
+	__u32 npages;		/* pages in this allocation (large objects) */
+	__u32 scan_cnt;		/* reclaimer only: free objects found in this page */
+	__u64 next;		/* spare */
+	__u64 scan_next;	/* reclaimer only: next page seen in this scan */
+	__u32 scan_head;	/* reclaimer only: this page's objects found (offsets) */
+	__u32 scan_tail;
+	__u64 qnext;		/* reclaimer only: quarantine link */
+	__u8 rsvd[ARENA_PAGE_HDR - 40];
+};
+
+/* One slot's atomic counters: any context may add to them. */
+struct arena_slot_stats {
+	__u64 failed;		/* requests answered with NULL */
+	__u64 large_allocs;	/* page-sized allocations */
+	__u64 pages_carved;	/* pages turned into objects */
+	__u64 refills;		/* refill requests made (userspace) */
+	__u64 steals;		/* magazines taken from other slots */
+	__u64 fallbacks;	/* operations that found the cache busy */
+};
+
+/* A magazine: free objects of one class linked through their first word
+ * (arena offsets, like the shared lists), newest first. */
+struct arena_mag {
+	__u32 head;		/* offset of the first object, 0 if empty */
+	__u32 tail;		/* offset of the last one */
+	__u32 n;
+	__u32 pad;
+};
+
+/* Per-context cache and counters.  Everything but stats is written only by
+ * the holder of owner. */
+struct arena_slot {
+	__u64 owner;		/* guard sequence: odd while held */
+	struct arena_slot_stats stats;
+	__u64 pad;
+	struct arena_mag mag[ARENA_NR_CLASSES];
+	__u64 allocs[ARENA_NR_CLASSES];
+	__u64 frees[ARENA_NR_CLASSES];
+} ARENA_ALIGNED_CL;
+
+struct arena_tagged_head {
+	__u64 word;		/* tag << 32 | arena offset of the first item */
+} ARENA_ALIGNED_CL;
+
+struct arena_guard_word {
+	__u64 seq;		/* odd while held */
+} ARENA_ALIGNED_CL;
+
+/* The allocator's shared state: allocated by arena_setup() at init. */
+struct arena_alloc_state {
+	__u64 magic;
+	__u64 max_pages;
+	__u64 flags;				/* ARENA_F_* */
+	__u64 reserve_keep;			/* reclaimed pages kept in the reserve */
+	struct arena_tagged_head class_free[ARENA_NR_CLASSES];
+	struct arena_tagged_head reserve;	/* free whole pages */
+	__u64 reserve_count ARENA_ALIGNED_CL;	/* pages in the reserve */
+	__u64 pages_total;			/* pages taken from the kernel */
+	__u64 low_water;			/* top-up wanted below this */
+	__u64 topup_requests;			/* low-water crossings seen */
+	__u64 pages_returned;			/* pages given back */
+	__u64 pages_recycled;			/* reclaimed pages put in the reserve */
+	__u64 reclaim_runs;
+	__u64 reclaim_parked;			/* chains left for the next run */
+	__u64 reclaim_lock ARENA_ALIGNED_CL;	/* one reclaimer at a time */
+	__u64 quar_head;			/* quarantined pages (addresses) */
+	__u64 quar_count;
+	__u64 carry[ARENA_NR_CLASSES];		/* reclaimer: chains to put back */
+	__u64 fb_allocs[ARENA_NR_CLASSES] ARENA_ALIGNED_CL;	/* fallback path */
+	__u64 fb_frees[ARENA_NR_CLASSES];
+	struct arena_guard_word guard[ARENA_NR_GUARDS];
+	__u64 quar_snap[ARENA_NR_GUARD_WORDS];	/* guard words at quarantine */
+	__u64 san_counts[8];			/* sanitizer mode: violations by kind */
+	struct arena_slot slot[ARENA_NR_SLOTS];
+};
+
+#ifdef __BPF__
+/* Set by arena_setup() (lib/alloc.c); userspace learns it at attach. */
+extern struct arena_alloc_state __arena *arena_alloc_st;
+#else
+extern struct arena_alloc_state *arena_alloc_st;
+/*
+ * Installed by the driver: return @npages fresh, contiguous, zeroed arena
+ * pages that no one else holds, or NULL.  With a kernel it runs a
+ * SEC("syscall") program; standalone it carves an mmap'd region.
+ */
+extern void *(*arena_pages_hook)(__u32 npages);
+/*
+ * The way back, for a userspace reclaimer (standalone builds; the driver
+ * reclaims in BPF): give @npages pages at @p back.  May be NULL.
+ */
+extern void (*arena_free_pages_hook)(void *p, __u32 npages);
+#endif
+
+/* ---- tagged Treiber stacks of arena objects linked through their first word
+ *
+ * A delayed pop may read a link word after its object has moved on; every
+ * link write is therefore a (relaxed) atomic store, and every racy read an
+ * atomic load.  The remaining race, with a new owner's plain writes to word
+ * 0, is the benign one tests/tsan.supp names. */
+
+static __always_inline void arena_stack_push_chain(__u64 __arena *head,
+						   void __arena *first,
+						   void __arena *last)
+{
+	__u64 old, new;
+
+	while (can_loop) {
+		old = arena_atomic_load_acquire(head);
+		ARENA_WRITE_ONCE(*(__u64 __arena *)last, old & ARENA_OFF_MASK);
+		new = ((old >> 32) + 1) << 32 | arena_offset(first);
+		if (arena_atomic_cmpxchg(head, old, new) == old)
+			return;
+	}
+}
+
+/* Pop one item.  Call inside a guard (see the header comment). */
+static __always_inline void __arena *arena_stack_pop(__u64 __arena *head)
+{
+	__u64 old, new, next;
+	__u32 off;
+
+	while (can_loop) {
+		old = arena_atomic_load_acquire(head);
+		off = (__u32)old;
+		if (!off)
+			return NULL;
+		/* May read an object someone else just popped: the tag makes
+		 * the CAS fail then, and the guard keeps the page mapped. */
+		next = ARENA_READ_ONCE(*arena_ptr_from_off(__u64, off));
+		new = ((old >> 32) + 1) << 32 | (next & ARENA_OFF_MASK);
+		if (arena_atomic_cmpxchg(head, old, new) == old)
+			return arena_ptr_from_off(void, off);
+	}
+	return NULL;
+}
+
+/*
+ * Pop a chain of up to @max items in one CAS and return the first; the
+ * others (if any) become magazine @m, which must be empty.  Call inside a
+ * guard.  Each link is read, then the head re-read: while the tagged head is
+ * unchanged nothing in the stack has changed, so the link is the live one
+ * and the next item is safe to read.  Returns NULL when the stack is empty.
+ */
+static __always_inline void __arena *arena_stack_pop_chain(__u64 __arena *head, __u32 max,
+							   struct arena_mag __arena *m)
+{
+	__u64 old, new, next;
+	__u32 off, cur, n;
+
+	while (can_loop) {
+		old = arena_atomic_load_acquire(head);
+		off = (__u32)old;
+		if (!off)
+			return NULL;
+		cur = off;
+		for (n = 1; n < max && can_loop; n++) {
+			next = arena_atomic_load_acquire(arena_ptr_from_off(__u64, cur));
+			if (arena_atomic_load_acquire(head) != old || !(__u32)next)
+				break;
+			cur = (__u32)next;
+		}
+		if (arena_atomic_load_acquire(head) != old)
+			continue;
+		next = ARENA_READ_ONCE(*arena_ptr_from_off(__u64, cur));
+		new = ((old >> 32) + 1) << 32 | (next & ARENA_OFF_MASK);
+		if (arena_atomic_cmpxchg(head, old, new) == old) {
+			if (n > 1) {
+				m->head = (__u32)*arena_ptr_from_off(__u64, off);
+				m->tail = cur;
+				ARENA_WRITE_ONCE(m->n, n - 1);
+			}
+			return arena_ptr_from_off(void, off);
+		}
+	}
+	return NULL;
+}
+
+/* Take a whole stack (no guard needed: nothing is read but the head). */
+static __always_inline __u32 arena_stack_detach(__u64 __arena *head)
+{
+	__u64 old;
+
+	while (can_loop) {
+		old = arena_atomic_load_acquire(head);
+		if (!(__u32)old)
+			return 0;
+		if (arena_atomic_cmpxchg(head, old, ((old >> 32) + 1) << 32) == old)
+			return (__u32)old;
+	}
+	return 0;
+}
+
+static __always_inline struct arena_slot_stats __arena *arena_my_stats(void)
+{
+	return &arena_alloc_st->slot[arena_slot() % ARENA_NR_SLOTS].stats;
+}
+
+/* ---- guards and caches */
+
+/*
+ * Take the calling context's cache: returns its slot, or NULL when caches
+ * are off or the slot is held by another context (never waits).  Holding it
+ * is also the guard for shared-list pops.
+ */
+static __always_inline struct arena_slot __arena *arena_cache_take(struct arena_alloc_state __arena *st)
+{
+	struct arena_slot __arena *sl;
+	__u64 o;
+
+	if (st->flags & ARENA_F_NO_CACHE)
+		return NULL;
+	sl = &st->slot[arena_slot() % ARENA_NR_SLOTS];
+	o = arena_atomic_load(&sl->owner);
+	if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
+		return NULL;
+	return sl;
+}
+
+static __always_inline void arena_cache_put(struct arena_slot __arena *sl)
+{
+	arena_atomic_store_release(&sl->owner, arena_atomic_load(&sl->owner) + 1);
+}
+
+/* Take a fallback guard word: its index, or -1 when all are held. */
+static __always_inline int arena_guard_take(struct arena_alloc_state __arena *st)
+{
+	__u32 start = arena_slot(), i, idx;
+	__u64 s;
+
+	for (i = ARENA_ZERO; i < ARENA_NR_GUARDS && can_loop; i++) {
+		idx = (start + i) % ARENA_NR_GUARDS;
+		s = arena_atomic_load(&st->guard[idx].seq);
+		if (!(s & 1) && arena_atomic_cmpxchg(&st->guard[idx].seq, s, s + 1) == s)
+			return (int)idx;
+	}
+	return -1;
+}
+
+static __always_inline void arena_guard_put(struct arena_alloc_state __arena *st, int idx)
+{
+	struct arena_guard_word __arena *g = &st->guard[idx % ARENA_NR_GUARDS];
+
+	arena_atomic_store_release(&g->seq, arena_atomic_load(&g->seq) + 1);
+}
+
+/* Owner-only counter bump (plain RMW, read concurrently by stats). */
+#define arena_owner_inc(p) ARENA_WRITE_ONCE(*(p), ARENA_READ_ONCE(*(p)) + 1)
+
+static __always_inline void __arena *arena_mag_pop(struct arena_mag __arena *m)
+{
+	__u32 off = m->head;
+	void __arena *obj;
+
+	if (!off || !m->n)
+		return NULL;
+	obj = arena_ptr_from_off(void, off);
+	/* n is read by other contexts (steal, flush, statistics). */
+	ARENA_WRITE_ONCE(m->n, m->n - 1);
+	m->head = m->n ? (__u32)*(__u64 __arena *)obj : 0;
+	return obj;
+}
+
+static __always_inline void arena_mag_push(struct arena_mag __arena *m, void __arena *p)
+{
+	ARENA_WRITE_ONCE(*(__u64 __arena *)p, m->head);
+	if (!m->n)
+		m->tail = arena_offset(p);
+	m->head = arena_offset(p);
+	ARENA_WRITE_ONCE(m->n, m->n + 1);
+}
+
+/* Push a magazine's chain to the shared list of class c and empty it. */
+static __always_inline void arena_mag_flush(struct arena_alloc_state __arena *st,
+					    struct arena_mag __arena *m, __u32 c)
+{
+	if (m->n && m->head)
+		arena_stack_push_chain(&st->class_free[c & 7].word,
+				       arena_ptr_from_off(void, m->head),
+				       arena_ptr_from_off(void, m->tail));
+	ARENA_WRITE_ONCE(m->head, 0);
+	ARENA_WRITE_ONCE(m->tail, 0);
+	ARENA_WRITE_ONCE(m->n, 0);
+}
+
+/* ---- the page reserve */
+
+static __always_inline void arena_reserve_push(void __arena *page)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+
+	arena_stack_push_chain(&st->reserve.word, page, page);
+	arena_atomic_add(&st->reserve_count, 1);
+}
+
+/* Call inside a guard. */
+static __always_inline void __arena *arena_reserve_pop(void)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	void __arena *page;
+
+	page = arena_stack_pop(&st->reserve.word);
+	if (page) {
+		arena_atomic_add(&st->reserve_count, -1);
+		if (arena_atomic_load(&st->reserve_count) < arena_atomic_load(&st->low_water))
+			arena_atomic_add(&st->topup_requests, 1);
+	}
+	return page;
+}
+
+static __always_inline void arena_hdr_clear_scan(struct arena_page_hdr __arena *hdr)
+{
+	/* Volatile stores: clang would merge plain adjacent zero stores into
+	 * a memset that loses the address-space cast. */
+	ARENA_WRITE_ONCE(hdr->scan_cnt, 0);
+	ARENA_WRITE_ONCE(hdr->scan_next, 0);
+	ARENA_WRITE_ONCE(hdr->scan_head, 0);
+	ARENA_WRITE_ONCE(hdr->scan_tail, 0);
+	ARENA_WRITE_ONCE(hdr->qnext, 0);
+}
+
+/* ARENA_SANITIZE: redzones and poison (hooks in alloc/free below). */
+#include "sanitize.h"
+
+/* Carve a fresh page into objects of class c: return the first object, put
+ * up to ARENA_CACHE_BATCH more in magazine @m (if any) and push the rest
+ * onto the class free list. */
+static __always_inline void __arena *arena_carve(void __arena *page, __u32 c,
+						 struct arena_mag __arena *m)
+{
+	struct arena_page_hdr __arena *hdr = page;
+	__u32 sz = arena_class_size(c), n, i, k = 0;
+	char __arena *base = (char __arena *)page + ARENA_PAGE_HDR;
+	char __arena *obj;
+
+	arena_san_page_recycled(page);	/* ARENA_SANITIZE hook: a new layout */
+	hdr->magic = ARENA_PAGE_MAGIC;
+	hdr->class = c;
+	hdr->npages = 1;
+	arena_hdr_clear_scan(hdr);
+	n = arena_class_objs(c);
+	for (i = ARENA_ZERO; i + 1 < n && can_loop; i++) {
+		obj = base + i * sz;
+		ARENA_WRITE_ONCE(*(__u64 __arena *)obj, arena_offset(obj + sz));
+	}
+	if (m && !m->n && n > 1) {
+		k = n - 1 < ARENA_CACHE_BATCH ? n - 1 : ARENA_CACHE_BATCH;
+		m->head = arena_offset(base + sz);
+		m->tail = arena_offset(base + k * sz);
+		ARENA_WRITE_ONCE(m->n, k);
+	}
+	if (k + 1 < n)
+		arena_stack_push_chain(&arena_alloc_st->class_free[c].word,
+				       base + (k + 1) * sz, base + (n - 1) * sz);
+	arena_atomic_add(&arena_my_stats()->pages_carved, 1);
+	return base;
+}
+
+/* The page header of an object. */
+static __always_inline struct arena_page_hdr __arena *arena_page_of(void __arena *p)
+{
+	return (struct arena_page_hdr __arena *)((__u64)p & ~(__u64)(ARENA_PAGE_SIZE - 1));
+}
+
+#ifdef __BPF__
+/*
+ * Sleepable programs only (SEC("syscall"), lsm.s; any program on kernels
+ * that allow it): take pages from the kernel / give them back.
+ */
+DS_API __u64 arena_kern_alloc_pages(__u32 npages);
+DS_API int arena_kern_free_pages(void __arena *p __arg_arena, __u32 npages);
+
+static __always_inline void __arena *arena_alloc_pages(__u32 npages)
+{
+	void __arena *p = (void __arena *)arena_kern_alloc_pages(npages);
+
+	if (p && arena_alloc_st)
+		arena_atomic_add(&arena_alloc_st->pages_total, npages);
+	return p;
+}
+
+static __always_inline void arena_free_page(void __arena *p)
+{
+	arena_kern_free_pages(p, 1);
+}
+#else
+static inline void *arena_alloc_pages(__u32 npages)
+{
+	void *(*hook)(__u32) = arena_pages_hook;
+	void *p;
+
+	if (!hook)
+		return NULL;
+	p = hook(npages);
+	if (p && arena_alloc_st)
+		arena_atomic_add(&arena_alloc_st->pages_total, npages);
+	return p;
+}
+
+static inline void arena_free_page(void *p)
+{
+	void (*hook)(void *, __u32) = arena_free_pages_hook;
+
+	if (hook)
+		hook(p, 1);
+}
+
+/* Userspace slow path: move fresh pages into the reserve (ARENA_REFILL_PAGES
+ * at once, or a single one when the arena has no such run left). */
+static inline int arena_user_refill(void)
+{
+	__u32 n = ARENA_REFILL_PAGES, i;
+	char *p;
+
+	arena_atomic_add(&arena_my_stats()->refills, 1);
+	p = arena_alloc_pages(n);
+	if (!p) {
+		n = 1;
+		p = arena_alloc_pages(n);
+	}
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++)
+		arena_reserve_push(p + (size_t)i * ARENA_PAGE_SIZE);
+	return 0;
+}
+#endif
+
+/*
+ * Take the magazine of class c from another, idle slot's cache: the last
+ * resort of an allocation that found no memory anywhere else.  With @mine
+ * (the caller's held cache, whose magazine c is empty) the whole magazine
+ * moves there; without, one object is taken.
+ */
+static __always_inline void __arena *arena_steal(struct arena_alloc_state __arena *st,
+						 struct arena_slot __arena *mine, __u32 c)
+{
+	struct arena_slot __arena *sl;
+	struct arena_mag __arena *m;
+	void __arena *obj = NULL;
+	__u32 start = arena_slot(), i;
+	__u64 o;
+
+	for (i = ARENA_ZERO + 1; i < ARENA_NR_SLOTS && can_loop; i++) {
+		sl = &st->slot[(start + i) % ARENA_NR_SLOTS];
+		if (sl == mine || !arena_atomic_load(&sl->mag[c & 7].n))
+			continue;
+		o = arena_atomic_load(&sl->owner);
+		if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
+			continue;
+		m = &sl->mag[c & 7];
+		if (mine && m->n) {
+			mine->mag[c & 7].head = m->head;
+			mine->mag[c & 7].tail = m->tail;
+			ARENA_WRITE_ONCE(mine->mag[c & 7].n, m->n);
+			ARENA_WRITE_ONCE(m->head, 0);
+			ARENA_WRITE_ONCE(m->tail, 0);
+			ARENA_WRITE_ONCE(m->n, 0);
+			obj = arena_mag_pop(&mine->mag[c & 7]);
+		} else {
+			obj = arena_mag_pop(m);
+		}
+		arena_cache_put(sl);
+		if (obj) {
+			arena_atomic_add(&arena_my_stats()->steals, 1);
+			break;
+		}
+	}
+	return obj;
+}
+
+/*
+ * The slow path of an allocation; the caller holds a guard (its cache @sl,
+ * or a fallback guard with @sl NULL).  Shared list, then reserve, then (in
+ * userspace) one refill, then another slot's magazine.
+ */
+static __always_inline void __arena *arena_alloc_slow(struct arena_alloc_state __arena *st,
+						      struct arena_slot __arena *sl,
+						      __u32 size, int c)
+{
+	struct arena_mag __arena *m = NULL;
+	void __arena *obj = NULL, *page;
+	int tries;
+
+	if (c >= 0 && sl)
+		m = &sl->mag[c & 7];
+	for (tries = 0; tries < 2; tries++) {
+		if (c >= 0) {
+			if (m)
+				obj = arena_stack_pop_chain(&st->class_free[c & 7].word,
+							    ARENA_CACHE_BATCH + 1, m);
+			else
+				obj = arena_stack_pop(&st->class_free[c & 7].word);
+			if (obj)
+				return obj;
+		}
+		if (size + ARENA_PAGE_HDR <= ARENA_PAGE_SIZE) {
+			page = arena_reserve_pop();
+			if (page) {
+				if (c >= 0)
+					return arena_carve(page, c & 7, m);
+				struct arena_page_hdr __arena *hdr = page;
+
+				arena_san_page_recycled(page);	/* ARENA_SANITIZE hook */
+				hdr->magic = ARENA_PAGE_MAGIC;
+				hdr->class = ARENA_CLASS_LARGE;
+				hdr->npages = 1;
+				arena_atomic_add(&arena_my_stats()->large_allocs, 1);
+				return (char __arena *)page + ARENA_PAGE_HDR;
+			}
+		}
+#ifdef __BPF__
+		break;
+#else
+		if (arena_user_refill())
+			break;
+#endif
+	}
+	if (c >= 0)
+		obj = arena_steal(st, sl, c & 7);
+	return obj;
+}
+
+/*
+ * bpf_arena_alloc - allocate an arena object of @size bytes (8-byte aligned).
+ * Concurrency: any number of BPF programs and userspace threads at once.
+ * Progress: lock-free (bounded by can_loop in BPF); the cache is taken with
+ * one CAS and never waited for.
+ * Returns: the object (contents undefined), or NULL when no memory is
+ * available without sleeping (BPF) or after one refill (userspace).
+ * Requests above ARENA_MAX_SMALL take one page; above a page, see
+ * arena_alloc_large().
+ */
+static __always_inline void __arena *bpf_arena_alloc(__u32 size)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	struct arena_slot __arena *sl;
+	void __arena *obj = NULL;
+	__u32 san_req;				/* ARENA_SANITIZE hook */
+	int c, g;
+
+	if (!st || !size)
+		return NULL;
+	san_req = size;				/* ARENA_SANITIZE hook */
+	size = arena_san_size(size);		/* ARENA_SANITIZE hook */
+	c = arena_size_class(size);
+	sl = arena_cache_take(st);
+	if (sl) {
+		/* Fast path: this context's magazine. */
+		if (c >= 0)
+			obj = arena_mag_pop(&sl->mag[c & 7]);
+		if (!obj)
+			obj = arena_alloc_slow(st, sl, size, c);
+		if (obj && c >= 0)
+			arena_owner_inc(&sl->allocs[c & 7]);
+		arena_cache_put(sl);
+	} else {
+		/* Cache off or busy: the shared lists, under a guard word. */
+		if (!(st->flags & ARENA_F_NO_CACHE))
+			arena_atomic_add(&arena_my_stats()->fallbacks, 1);
+		g = arena_guard_take(st);
+		if (g >= 0) {
+			obj = arena_alloc_slow(st, NULL, size, c);
+			arena_guard_put(st, g);
+		}
+		if (obj && c >= 0)
+			arena_atomic_add(&st->fb_allocs[c & 7], 1);
+	}
+	if (!obj) {
+		arena_atomic_add(&arena_my_stats()->failed, 1);
+		return NULL;
+	}
+	return arena_san_on_alloc(obj, san_req);	/* ARENA_SANITIZE hook */
+}
+
+/*
+ * bpf_arena_free - give back an object from bpf_arena_alloc().
+ * Concurrency: any context, concurrently with anything.  Lock-free.
+ * The caller guarantees no context can still reach @p (see arena_ebr.h for
+ * structures whose readers run without locks): once freed, its page may go
+ * back to the kernel.  NULL is ignored; a pointer whose page header is not
+ * the allocator's is counted as failed and left.
+ */
+static __always_inline void bpf_arena_free(void __arena *p)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	struct arena_page_hdr __arena *hdr;
+	struct arena_slot __arena *sl;
+	struct arena_mag __arena *m;
+	__u32 c;
+
+	p = arena_san_on_free(p);	/* ARENA_SANITIZE hook: NULL = bad free, counted */
+	if (!p || !st)
+		return;
+	hdr = arena_page_of(p);
+	if (hdr->magic != ARENA_PAGE_MAGIC) {
+		arena_atomic_add(&arena_my_stats()->failed, 1);
+		return;
+	}
+	c = hdr->class;
+	if (c == ARENA_CLASS_LARGE) {
+		/* One-page objects go back to the reserve; multi-page ones are
+		 * init-time arrays kept for the arena's lifetime. */
+		if (hdr->npages == 1)
+			arena_reserve_push(hdr);
+		return;
+	}
+	c &= 7;
+	sl = arena_cache_take(st);
+	if (sl) {
+		m = &sl->mag[c];
+		if (m->n >= arena_cache_max(c))
+			arena_mag_flush(st, m, c);
+		arena_mag_push(m, p);
+		arena_owner_inc(&sl->frees[c]);
+		arena_cache_put(sl);
+	} else {
+		if (!(st->flags & ARENA_F_NO_CACHE))
+			arena_atomic_add(&arena_my_stats()->fallbacks, 1);
+		/* A push reads nobody else's memory: no guard needed. */
+		arena_stack_push_chain(&st->class_free[c].word, p, p);
+		arena_atomic_add(&st->fb_frees[c], 1);
+	}
+}
+
+/* ---- flushing caches, statistics, setup */
+
+/*
+ * arena_cache_flush_all - push every idle cache's magazines to the shared
+ * lists.  Any context; a cache held by another context at that moment is
+ * skipped.  Returns the number of slots skipped (0 at a quiescent point).
+ */
+static __always_inline int arena_cache_flush_all(void)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	struct arena_slot __arena *sl;
+	__u32 i, c, any;
+	int skipped = 0;
+	__u64 o;
+
+	if (!st)
+		return 0;
+	for (i = ARENA_ZERO; i < ARENA_NR_SLOTS && can_loop; i++) {
+		sl = &st->slot[i % ARENA_NR_SLOTS];
+		any = 0;
+		for (c = ARENA_ZERO; c < ARENA_NR_CLASSES && can_loop; c++)
+			any |= arena_atomic_load(&sl->mag[c & 7].n);
+		if (!any)
+			continue;
+		o = arena_atomic_load(&sl->owner);
+		if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o) {
+			skipped++;
+			continue;
+		}
+		for (c = ARENA_ZERO; c < ARENA_NR_CLASSES && can_loop; c++)
+			arena_mag_flush(st, &sl->mag[c & 7], c & 7);
+		arena_cache_put(sl);
+	}
+	return skipped;
+}
+
+/*
+ * Switch the per-context caches off (@off = 1, every operation then uses the
+ * shared lists: for measurements) or on.  Call at a quiescent point.
+ */
+static __always_inline void arena_set_caches_off(int off)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+
+	if (!st)
+		return;
+	if (off) {
+		st->flags |= ARENA_F_NO_CACHE;
+		arena_cache_flush_all();
+	} else {
+		st->flags &= ~ARENA_F_NO_CACHE;
+	}
+}
+
+/* Sum the per-slot statistics.  Any context; the result is a snapshot that
+ * is exact once all writers are quiescent. */
+static __always_inline void arena_get_stats(struct arena_stats *out)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	struct arena_slot __arena *sl;
+	__u32 i, c;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	if (!st)
+		return;
+	for (i = ARENA_ZERO; i < ARENA_NR_SLOTS && can_loop; i++) {
+		sl = &st->slot[i % ARENA_NR_SLOTS];
+		for (c = 0; c < ARENA_NR_CLASSES; c++) {
+			out->class_allocs[c] += arena_atomic_load(&sl->allocs[c]);
+			out->class_frees[c] += arena_atomic_load(&sl->frees[c]);
+			out->cached += arena_atomic_load(&sl->mag[c].n);
+		}
+		out->failed += arena_atomic_load(&sl->stats.failed);
+		out->large_allocs += arena_atomic_load(&sl->stats.large_allocs);
+		out->pages_carved += arena_atomic_load(&sl->stats.pages_carved);
+		out->refills += arena_atomic_load(&sl->stats.refills);
+		out->steals += arena_atomic_load(&sl->stats.steals);
+		out->fallbacks += arena_atomic_load(&sl->stats.fallbacks);
+	}
+	for (c = 0; c < ARENA_NR_CLASSES; c++) {
+		out->class_allocs[c] += arena_atomic_load(&st->fb_allocs[c]);
+		out->class_frees[c] += arena_atomic_load(&st->fb_frees[c]);
+		out->class_current[c] = out->class_allocs[c] - out->class_frees[c];
+		out->allocs += out->class_allocs[c];
+		out->frees += out->class_frees[c];
+	}
+	out->current = out->allocs - out->frees;
+	out->reserve_pages = arena_atomic_load(&st->reserve_count);
+	out->pages_total = arena_atomic_load(&st->pages_total);
+	out->topup_requests = arena_atomic_load(&st->topup_requests);
+	out->pages_returned = arena_atomic_load(&st->pages_returned);
+	out->pages_held = out->pages_total - out->pages_returned;
+	out->pages_quarantined = arena_atomic_load(&st->quar_count);
+	out->pages_recycled = arena_atomic_load(&st->pages_recycled);
+	out->reclaim_runs = arena_atomic_load(&st->reclaim_runs);
+}
+
+/* Initialise allocator state placed at @st (zeroed memory of
+ * sizeof(*st) bytes).  Called once, before any allocation. */
+static __always_inline void arena_state_init(struct arena_alloc_state __arena *st,
+					     __u64 max_pages, __u64 low_water)
+{
+	st->magic = ARENA_PAGE_MAGIC;
+	st->max_pages = max_pages;
+	st->low_water = low_water;
+	st->reserve_keep = 2 * low_water;
+}
+
+#define ARENA_STATE_PAGES \
+	((sizeof(struct arena_alloc_state) + ARENA_PAGE_SIZE - 1) / ARENA_PAGE_SIZE)
+
+/* ---- reclamation: pages back to the kernel (see the header comment) */
+
+static __always_inline __u64 __arena *arena_guard_word_at(struct arena_alloc_state __arena *st,
+							 __u32 i)
+{
+	if (i < ARENA_NR_SLOTS)
+		return &st->slot[i % ARENA_NR_SLOTS].owner;
+	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].seq;
+}
+
+/* Record every guard word: the start of the quarantine's grace period. */
+static __always_inline void arena_grace_snapshot(struct arena_alloc_state __arena *st)
+{
+	__u32 i;
+
+	arena_atomic_fence();
+	for (i = ARENA_ZERO; i < ARENA_NR_GUARD_WORDS && can_loop; i++)
+		st->quar_snap[i % ARENA_NR_GUARD_WORDS] =
+			arena_atomic_load_acquire(arena_guard_word_at(st, i));
+}
+
+/* Has every guard held at the snapshot been released since? */
+static __always_inline int arena_grace_over(struct arena_alloc_state __arena *st)
+{
+	__u64 s;
+	__u32 i;
+
+	for (i = ARENA_ZERO; i < ARENA_NR_GUARD_WORDS && can_loop; i++) {
+		s = st->quar_snap[i % ARENA_NR_GUARD_WORDS];
+		if ((s & 1) && arena_atomic_load_acquire(arena_guard_word_at(st, i)) == s)
+			return 0;
+	}
+	return i == ARENA_NR_GUARD_WORDS;
+}
+
+/* Free the quarantined pages if their grace period is over. */
+static __always_inline __u32 arena_quarantine_release(struct arena_alloc_state __arena *st)
+{
+	struct arena_page_hdr __arena *hdr;
+	__u64 list = st->quar_head;
+	__u32 n = 0;
+
+	if (!list || !arena_grace_over(st))
+		return 0;
+	while (list && can_loop) {
+		hdr = (struct arena_page_hdr __arena *)list;
+		list = hdr->qnext;
+		arena_free_page(hdr);
+		n++;
+	}
+	st->quar_head = list;
+	st->quar_count -= n;
+	arena_atomic_add(&st->pages_returned, n);
+	return n;
+}
+
+/* A fully free page: top the reserve up, or quarantine it. */
+static __always_inline void arena_reclaim_page(struct arena_alloc_state __arena *st,
+					       struct arena_page_hdr __arena *hdr)
+{
+	arena_hdr_clear_scan(hdr);
+	if (arena_atomic_load(&st->reserve_count) < st->reserve_keep) {
+		arena_reserve_push(hdr);
+		arena_atomic_add(&st->pages_recycled, 1);
+		return;
+	}
+	hdr->qnext = st->quar_head;
+	st->quar_head = (__u64)hdr;
+	st->quar_count++;
+}
+
+/*
+ * Sort one class list: detach it (or take the chain parked by the previous
+ * run), sort up to *@budget objects into per-page chains, take fully free
+ * pages out, push every other object back.  Returns the pages taken out.
+ */
+static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __arena *st, __u32 c,
+						 __u32 *budget)
+{
+	struct arena_page_hdr __arena *hdr;
+	__u32 per = arena_class_objs(c), cur, nx = 0, kf = 0, kl = 0, found = 0, i;
+	__u64 seen = 0;
+	__u64 __arena *o;
+
+	cur = (__u32)st->carry[c];
+	st->carry[c] = 0;
+	if (!cur)
+		cur = arena_stack_detach(&st->class_free[c].word);
+	for (i = ARENA_ZERO; cur && i < *budget && can_loop; i++) {
+		o = arena_ptr_from_off(__u64, cur);
+		arena_san_reclaim_check((__u64)o, c);	/* ARENA_SANITIZE hook */
+		nx = (__u32)*o;
+		hdr = arena_page_of(o);
+		if (!hdr->scan_cnt) {
+			hdr->scan_next = seen;
+			seen = (__u64)hdr;
+			hdr->scan_tail = cur;
+			hdr->scan_head = 0;
+		}
+		ARENA_WRITE_ONCE(*o, hdr->scan_head);
+		hdr->scan_head = cur;
+		hdr->scan_cnt++;
+		cur = nx;
+	}
+	*budget = i < *budget ? *budget - i : 0;
+	while (seen && can_loop) {
+		hdr = (struct arena_page_hdr __arena *)seen;
+		seen = hdr->scan_next;
+		if (hdr->scan_cnt == per) {
+			arena_reclaim_page(st, hdr);
+			found++;
+			continue;
+		}
+		ARENA_WRITE_ONCE(*arena_ptr_from_off(__u64, hdr->scan_tail), kf);
+		if (!kf)
+			kl = hdr->scan_tail;
+		kf = hdr->scan_head;
+		arena_hdr_clear_scan(hdr);
+	}
+	if (kf)
+		arena_stack_push_chain(&st->class_free[c].word, arena_ptr_from_off(void, kf),
+				       arena_ptr_from_off(void, kl));
+	if (cur) {
+		/* The unsorted rest: find its tail and push it back, or leave
+		 * it for the next run when it is too long. */
+		kl = cur;
+		for (i = ARENA_ZERO; i < ARENA_RECLAIM_TAIL && can_loop; i++) {
+			nx = (__u32)*arena_ptr_from_off(__u64, kl);
+			if (!nx)
+				break;
+			kl = nx;
+		}
+		if (!nx) {
+			arena_stack_push_chain(&st->class_free[c].word,
+					       arena_ptr_from_off(void, cur),
+					       arena_ptr_from_off(void, kl));
+		} else {
+			st->carry[c] = cur;
+			arena_atomic_add(&st->reclaim_parked, 1);
+		}
+	}
+	return found;
+}
+
+/*
+ * arena_reclaim - give fully free pages back to the kernel.
+ * Context: sleepable BPF (SEC("syscall")) or a userspace standalone build
+ * (through arena_free_pages_hook).  Concurrently with every allocator
+ * operation; one reclaimer at a time (others get -16, EBUSY, at once).
+ * @flush: first empty every idle cache into the shared lists (quiescent
+ * points: all objects in caches become reclaimable).
+ * A run frees the quarantine of the previous run if its grace period is
+ * over; if the quarantine is then empty, it sorts the class lists (at most
+ * ARENA_RECLAIM_SCAN objects), quarantines the fully free pages and frees
+ * them at once when no guard was held at that moment.
+ * Returns the pages given back to the kernel by this run.
+ */
+static __always_inline int arena_reclaim(int flush)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	__u32 budget = ARENA_RECLAIM_SCAN, c;
+	int ret;
+
+	if (!st)
+		return 0;
+	if (arena_atomic_cmpxchg(&st->reclaim_lock, 0, 1) != 0)
+		return -16;
+	arena_atomic_add(&st->reclaim_runs, 1);
+	if (flush)
+		arena_cache_flush_all();
+	ret = arena_quarantine_release(st);
+	if (!st->quar_head) {
+		for (c = ARENA_ZERO; c < ARENA_NR_CLASSES && budget && can_loop; c++)
+			arena_reclaim_class(st, c & 7, &budget);
+		if (st->quar_head) {
+			arena_grace_snapshot(st);
+			ret += arena_quarantine_release(st);
+		}
+	}
+	arena_atomic_store_release(&st->reclaim_lock, 0);
+	return ret;
+}
+
+/*
+ * The functions below take pages from the kernel: in BPF they may only be
+ * called from sleepable programs (SEC("syscall"), lsm.s) on kernels before
+ * 7.0; in userspace they go through arena_pages_hook.
+ */
+
+/* Create the allocator state.  Returns 0 or -ENOMEM.  Call once, before
+ * any other context allocates. */
+static __always_inline int arena_setup(__u64 max_pages, __u64 low_water)
+{
+	struct arena_alloc_state __arena *st;
+
+	if (arena_alloc_st)
+		return 0;
+	st = arena_alloc_pages(ARENA_STATE_PAGES);
+	if (!st)
+		return -12;
+	arena_state_init(st, max_pages, low_water);
+	st->pages_total = ARENA_STATE_PAGES;
+	arena_alloc_st = st;
+	return 0;
+}
+
+/* Bring the reserve up to @target pages.  Returns the number of pages
+ * added; stops early when the arena is exhausted. */
+static __always_inline int arena_reserve_topup(__u32 target)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	void __arena *page;
+	int added = ARENA_ZERO;
+
+	if (!st)
+		return 0;
+	while (arena_atomic_load(&st->reserve_count) < target && can_loop) {
+		page = arena_alloc_pages(1);
+		if (!page)
+			break;
+		arena_reserve_push(page);
+		added++;
+	}
+	return added;
+}
+
+/* A multi-page object for init-time arrays (bucket tables, rings, heads).
+ * Kept for the arena's lifetime; bpf_arena_free() ignores it. */
+static __always_inline void __arena *arena_alloc_large(__u64 size)
+{
+	__u32 npages = (size + ARENA_PAGE_HDR + ARENA_PAGE_SIZE - 1) / ARENA_PAGE_SIZE;
+	struct arena_page_hdr __arena *hdr;
+
+	hdr = arena_alloc_pages(npages);
+	if (!hdr)
+		return NULL;
+	hdr->magic = ARENA_PAGE_MAGIC;
+	hdr->class = ARENA_CLASS_LARGE;
+	hdr->npages = npages;
+	arena_atomic_add(&arena_my_stats()->large_allocs, 1);
+	return (char __arena *)hdr + ARENA_PAGE_HDR;
+}
+
+#endif /* __LIB_ALLOC_H */

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lib/ebr.c - the application API of epoch-based reclamation
+ * (<libarena-ds/ebr.h>); the implementation is lib/ebr.h.
+ */
+#include "ebr.h"
+
+/* Contract: <libarena-ds/ebr.h>. */
+DS_API int arena_ebr_stats_read(struct arena_ebr __arena *ebr __arg_arena,
+				struct arena_ebr_stats *out)
+{
+	arena_ebr_get_stats(ebr, out);
+	return 0;
+}
+
+DS_API int arena_ebr_quiesce(struct arena_ebr __arena *ebr __arg_arena)
+{
+	return arena_ebr_flush(ebr);
+}
+
+#ifndef __BPF__
+int arena_ebr_reap_dead(struct arena_ebr *ebr)
+{
+	return arena_ebr_reap(ebr);
+}
+#endif
