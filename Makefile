@@ -31,7 +31,7 @@ PREFIX ?= /usr/local
 VERSION := 0.3.0
 
 # Parallel by default; `make -j1` still wins.
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+ifeq ($(filter -j% --jobserver%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(NPROC)
 endif
 MAKEFLAGS += --no-print-directory

@@ -1,32 +1,30 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make bench-alloc`: the allocator benchmark (alloc+free pairs per second
-# per context; kernel, userspace and glibc; caches on and off).  Builds
-# bench/alloc_bench.bpf.c into its own BPF object and skeleton and
-# bench/alloc_bench.c into $(OUTPUT)/bench-alloc/alloc_bench, runs it, prints
-# the table and writes bench/alloc_results.json.  ALLOC_BENCH_ARGS passes
-# options (e.g. --pairs 500000 --runs 3).
+# per context; kernel, userspace and glibc; caches on and off).
+# bench/alloc_bench.bpf.c is linked with libarena-ds.bpf.o, alloc_bench.c
+# with libarena-ds.a; it prints the table and writes
+# bench/alloc_results.json.  ALLOC_BENCH_ARGS passes options (e.g.
+# --pairs 500000 --runs 3).
 
 ALLOC_OUT := $(OUTPUT)/bench-alloc
 
 .PHONY: bench-alloc bench-alloc-build
 
-$(ALLOC_OUT):
-	$(Q)mkdir -p $@
-
-$(ALLOC_OUT)/alloc_bench.bpf.o: bench/alloc_bench.bpf.c bench/alloc_bench.h $(HEADERS) $(OUTPUT)/vmlinux.h | $(ALLOC_OUT)
+$(ALLOC_OUT)/alloc_bench.tmp.o: bench/alloc_bench.bpf.c $(OUTPUT)/vmlinux.h $(REGISTRY_INC)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $(@:.bpf.o=.tmp.bpf.o)
-	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ilib -Ibench -c $< -o $@
 
-$(ALLOC_OUT)/alloc_bench.skel.h: $(ALLOC_OUT)/alloc_bench.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+$(ALLOC_OUT)/alloc_bench.bpf.o: $(ALLOC_OUT)/alloc_bench.tmp.o $(LIB_BPF)
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
-$(ALLOC_OUT)/alloc_bench: bench/alloc_bench.c bench/alloc_bench.h bench/bench_user.h $(ALLOC_OUT)/alloc_bench.skel.h $(HEADERS) | $(ALLOC_OUT)
+$(ALLOC_OUT)/alloc_bench: bench/alloc_bench.c $(ALLOC_OUT)/alloc_bench.skel.h $(LIB_A)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(ALLOC_OUT) -Ibench $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Ilib -I$(ALLOC_OUT) -Ibench $< -o $@ $(LIB_A) $(LDLIBS)
 
 bench-alloc-build: $(ALLOC_OUT)/alloc_bench
 
-bench-alloc: deps $(ALLOC_OUT)/alloc_bench
+bench-alloc: deps
+	$(Q)$(MAKE) bench-alloc-build
 	$(Q)$(ALLOC_OUT)/alloc_bench --json bench/alloc_results.json $(ALLOC_BENCH_ARGS)

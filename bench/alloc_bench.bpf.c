@@ -4,11 +4,11 @@
  * alloc+free loop in a SEC("syscall") program, timed inside the kernel.
  *   alloc_init   allocator set-up
  *   alloc_loop   @pairs alloc+free pairs of @size bytes, pair or burst
- *   alloc_pages  pages for userspace allocations
  *   alloc_refill top the reserve up between runs
+ * Linked with libarena-ds.bpf.o; the loops call the allocator's inline
+ * fast path (lib/alloc.h), which is what the library's own structures use.
  */
-#include "bpf_arena_common.h"
-#include "libarena_ds.h"
+#include "alloc.h"
 #include "alloc_bench.h"
 
 #define BENCH_RESERVE 256
@@ -80,13 +80,6 @@ int alloc_loop(struct alloc_loop_args *a)
 	a->ns = bpf_ktime_get_ns() - t0;
 	a->done = done;
 	a->failed = failed;
-	return 0;
-}
-
-SEC("syscall")
-int alloc_pages(struct alloc_pages_args *a)
-{
-	a->addr = (__u64)arena_alloc_pages(a->npages);
 	return 0;
 }
 

@@ -17,12 +17,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "libarena_ds.h"
+#include <libarena-ds/user.h>
+#include "alloc.h"
 #include "alloc_bench.h"
 #include "bench_user.h"
 #include "alloc_bench.skel.h"
 
-ARENA_ALLOC_DEFINE_GLOBALS;
 
 enum ctx_kind { CTX_KERNEL, CTX_USER, CTX_GLIBC };
 static const char *const ctx_names[] = { "kernel", "userspace", "glibc" };
@@ -55,15 +55,6 @@ static int run_prog(struct bpf_program *prog, void *ctx, size_t size)
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
 		return -errno;
 	return (int)opts.retval;
-}
-
-static void *pages_hook(__u32 npages)
-{
-	struct alloc_pages_args a = { .npages = npages };
-
-	if (run_prog(skel->progs.alloc_pages, &a, sizeof(a)) < 0)
-		return NULL;
-	return (void *)a.addr;
 }
 
 /* Userspace loops: the same shape as the BPF loop, one word written per
@@ -242,8 +233,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "alloc_bench: allocator set-up failed\n");
 		return 1;
 	}
-	arena_alloc_st = skel->bss->arena_alloc_st;
-	arena_pages_hook = pages_hook;
+	if (ds_user_attach(skel->obj, 16))
+		return 1;
 
 	for (pat = 0; pat < 2; pat++)
 		for (t = 1; t <= 2; t++)
@@ -306,8 +297,7 @@ int main(int argc, char **argv)
 	fprintf(f, "  ]\n}\n");
 	fclose(f);
 	printf("\nwrote %s\n", opt_json);
-	arena_pages_hook = NULL;
-	arena_alloc_st = NULL;
+	ds_user_detach();
 	alloc_bench_bpf__destroy(skel);
 	return 0;
 }

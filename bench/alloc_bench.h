@@ -23,10 +23,4 @@ struct alloc_loop_args {
 	__u64 ns;		/* out: time inside the loop */
 };
 
-struct alloc_pages_args {
-	__u32 npages;
-	__u32 pad;
-	__u64 addr;
-};
-
 #endif /* __ALLOC_BENCH_H */

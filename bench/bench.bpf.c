@@ -10,10 +10,12 @@
  *   bq_run      BPF_MAP_TYPE_QUEUE (push+pop pairs)
  *   bs_run      BPF_MAP_TYPE_STACK (push+pop pairs)
  *   prof_run    the pieces of an arena hash lookup, one at a time
- *   ds_init, arena_pages  allocator set-up and pages for userspace
+ *   ds_init     allocator and structure set-up
+ * This object is linked with libarena-ds.bpf.o; prof_run also reaches
+ * into the library's internals (lib/), to time the pieces of a lookup.
  */
-#include "bpf_arena_common.h"
-#include "ds_registry.h"
+#include <libarena-ds/registry.h>
+#include "ds_internal.h"
 #include "bench.h"
 
 const volatile int ds_kind = 0;
@@ -61,12 +63,12 @@ int ds_init(struct bench_init_args *a)
 {
 	void __arena *head;
 
-	if (arena_setup(a->max_pages, 16)) {
+	if (arena_init(a->max_pages, 16)) {
 		a->rc = DS_ERROR_NOMEM;
 		return 0;
 	}
 	/* Pages first: some inits take objects (a dummy node). */
-	arena_reserve_topup(BENCH_RESERVE);
+	arena_refill(BENCH_RESERVE);
 	if (!ds_head) {
 		head = ds_create(ds_kind);
 		if (!head) {
@@ -75,15 +77,8 @@ int ds_init(struct bench_init_args *a)
 		}
 		ds_head = head;
 	}
-	arena_reserve_topup(BENCH_RESERVE);
+	arena_refill(BENCH_RESERVE);
 	a->rc = DS_SUCCESS;
-	return 0;
-}
-
-SEC("syscall")
-int arena_pages(struct bench_pages_args *a)
-{
-	a->addr = (__u64)arena_alloc_pages(a->npages);
 	return 0;
 }
 
@@ -95,7 +90,7 @@ static __always_inline int bench_run_op(void __arena *head, struct ds_req *r)
 {
 	int rc = bench_dispatch(head, r);
 
-	if (rc == DS_ERROR_NOMEM && arena_reserve_topup(BENCH_RESERVE) > 0)
+	if (rc == DS_ERROR_NOMEM && arena_refill(BENCH_RESERVE) > 0)
 		rc = bench_dispatch(head, r);
 	return rc;
 }
@@ -111,7 +106,7 @@ int arena_run(struct bench_args *a)
 
 	if (!head)
 		return -1;
-	arena_reserve_topup(BENCH_RESERVE);
+	arena_refill(BENCH_RESERVE);
 	t0 = bpf_ktime_get_ns();
 	for (i = ARENA_ZERO; i < n && can_loop; i++) {
 		if (a->op == BENCH_PAIR) {

@@ -41,14 +41,13 @@
 #include <urcu/wfcqueue.h>
 #include <urcu/lfstack.h>
 
-#include "arena_standalone.h"
-#include "ds_registry.h"
+#include <libarena-ds/registry.h>
+#include <libarena-ds/user.h>
 #include "bench.h"
 #include "bench_user.h"
 #include "bench.skel.h"
 #include "graph.skel.h"
 
-ARENA_STANDALONE_DEFINE_GLOBALS;
 
 #define SMALL_KEYS	1024U		/* 32 KiB of nodes: fits L1/L2 */
 #define LARGE_KEYS	262144U		/* 8-16 MiB: far beyond L2 (2 MiB) */
@@ -477,20 +476,6 @@ static struct cont *ds_user_cont(const char *name, int kind, void *head)
 
 /* ------------------------------------------------------- kernel side */
 
-static struct bench_bpf *kern_skel;
-
-static void *kern_pages(__u32 npages)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	struct bench_pages_args a = { .npages = npages };
-
-	opts.ctx_in = &a;
-	opts.ctx_size_in = sizeof(a);
-	if (bpf_prog_test_run_opts(bpf_program__fd(kern_skel->progs.arena_pages), &opts))
-		return NULL;
-	return (void *)a.addr;
-}
-
 static struct bench_bpf *kern_load(int kind, __u32 hmap_entries)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
@@ -514,17 +499,14 @@ static struct bench_bpf *kern_load(int kind, __u32 hmap_entries)
 		fprintf(stderr, "bench: ds_init failed: %s rc %d\n", strerror(errno), a.rc);
 		exit(1);
 	}
-	kern_skel = s;
-	arena_alloc_st = s->bss->arena_alloc_st;
-	arena_pages_hook = kern_pages;
+	if (ds_user_attach(s->obj, 16))
+		exit(1);
 	return s;
 }
 
 static void kern_unload(struct bench_bpf *s)
 {
-	arena_pages_hook = NULL;
-	arena_alloc_st = NULL;
-	kern_skel = NULL;
+	ds_user_detach();
 	bench_bpf__destroy(s);
 }
 

@@ -45,12 +45,6 @@ enum bench_prof {
 	PROF_MAX,
 };
 
-struct bench_pages_args {
-	__u32 npages;
-	__u32 pad;
-	__u64 addr;
-};
-
 struct bench_init_args {
 	__u64 max_pages;
 	__s32 rc;

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# `make bench`: the benchmark harness (issue 7).  Builds bench/bench.bpf.c
-# into its own BPF object and skeleton and bench/bench.c into
-# $(OUTPUT)/bench/bench, then bench/run.py runs it and writes the table,
-# bench/results.json and bench/throughput.svg.  BENCH_QUICK=1: short runs.
+# `make bench`: the benchmark harness.  bench/bench.bpf.c is linked with
+# libarena-ds.bpf.o into its object and skeleton, bench/bench.c with
+# libarena-ds.a into $(OUTPUT)/bench/bench; bench/run.py runs it and writes
+# the table, bench/results.json and bench/throughput.svg.
+# BENCH_QUICK=1: short runs.
 
 BENCH_OUT := $(OUTPUT)/bench
 BENCH_BIG := $(BENCH_OUT)/big
@@ -11,57 +12,52 @@ BENCH_LIBS := -lck $(shell pkg-config --libs liburcu liburcu-cds 2>/dev/null || 
 
 .PHONY: bench bench-build
 
-$(BENCH_OUT):
-	$(Q)mkdir -p $@
+# bench_variant(dir, library BPF object, library archive, extra flags)
+define bench_variant
+$(1)/bench.tmp.o: bench/bench.bpf.c $(OUTPUT)/vmlinux.h $(REGISTRY_INC)
+	$$(call msg,BPF,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CLANG) $$(BPF_CFLAGS) $(4) -Ilib -Ibench -c $$< -o $$@
 
-$(BENCH_OUT)/bench.bpf.o: bench/bench.bpf.c bench/bench.h $(HEADERS) $(OUTPUT)/vmlinux.h | $(BENCH_OUT)
+$(1)/bench.bpf.o: $(1)/bench.tmp.o $(2)
+	$$(call msg,GEN-OBJ,$$@)
+	$$(Q)$$(BPFTOOL) gen object $$@ $$^
+
+$(1)/bench: bench/bench.c $(1)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(3)
+	$$(call msg,BINARY,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) $(4) -I$(1) -I$(BENCH_OUT) -Ibench $$< -o $$@ $(3) $$(LDLIBS) $$(BENCH_LIBS)
+endef
+$(eval $(call bench_variant,$(BENCH_OUT),$(LIB_BPF),$(LIB_A),))
+
+# The same harness with the arena hash sized like the BPF map at the large
+# key range (DS_HASH_BUCKETS = 262144 instead of the default 4096): the
+# library built again with that size; only the large-range hash figures are
+# taken from it.
+$(eval $(call lib_variant,big,$(BENCH_BIG_DEF)))
+BIG_BPF_OBJS := $(patsubst lib/%.c,$(OUTPUT)/lib/bpf-big/%.o,$(LIB_BPF_SRCS))
+$(OUTPUT)/lib/bpf-big/%.o: lib/%.c $(OUTPUT)/vmlinux.h $(REGISTRY_INC)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $(@:.bpf.o=.tmp.bpf.o)
-	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BENCH_BIG_DEF) -Ilib -c $< -o $@
+$(OUTPUT)/lib/bpf-big/libarena-ds.bpf.o: $(BIG_BPF_OBJS)
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+$(eval $(call bench_variant,$(BENCH_BIG),$(OUTPUT)/lib/bpf-big/libarena-ds.bpf.o,$(OUTPUT)/lib/big/libarena-ds.a,$(BENCH_BIG_DEF)))
 
-$(BENCH_OUT)/bench.skel.h: $(BENCH_OUT)/bench.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
-
-$(BENCH_OUT)/bench: bench/bench.c bench/bench.h bench/bench_user.h $(BENCH_OUT)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_OUT)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $< -o $@ $(LDLIBS) $(BENCH_LIBS)
+# The kernel's bpf_rbtree_* / bpf_list_* peers: their own object (no arena).
+$(BENCH_OUT)/graph.tmp.o: bench/graph.bpf.c bench/bench.h $(OUTPUT)/vmlinux.h $(REGISTRY_INC)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+$(BENCH_OUT)/graph.bpf.o: $(BENCH_OUT)/graph.tmp.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 bench-build: $(BENCH_OUT)/bench $(BENCH_BIG)/bench
 
 # `make bench` runs the allocator benchmark (bench/alloc.mk) last; with
 # BENCH_QUICK=1 on fewer pairs and the minimum of runs.
-bench: $(BENCH_OUT)/bench $(BENCH_BIG)/bench
+bench: deps
+	$(Q)$(MAKE) bench-build bench-alloc-build
 	$(Q)python3 bench/run.py $(BENCH_OUT)/bench $(BENCH_BIG)/bench
-	$(Q)$(MAKE) --no-print-directory bench-alloc \
-		$(if $(BENCH_QUICK),ALLOC_BENCH_ARGS="--pairs 200000 --runs 3")
-
-# The same harness with the arena hash sized like the BPF map at the large
-# key range (DS_HASH_BUCKETS = 262144 instead of the default 4096): only
-# the large-range hash figures are taken from it.
-
-$(BENCH_BIG):
-	$(Q)mkdir -p $@
-
-$(BENCH_BIG)/bench.bpf.o: bench/bench.bpf.c bench/bench.h $(HEADERS) $(OUTPUT)/vmlinux.h | $(BENCH_BIG)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) $(BENCH_BIG_DEF) -Ibench -c $< -o $(@:.bpf.o=.tmp.bpf.o)
-	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
-
-$(BENCH_BIG)/bench.skel.h: $(BENCH_BIG)/bench.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
-
-$(BENCH_BIG)/bench: bench/bench.c bench/bench.h bench/bench_user.h $(BENCH_BIG)/bench.skel.h $(BENCH_OUT)/graph.skel.h $(HEADERS) | $(BENCH_BIG)
-	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(BENCH_BIG_DEF) -I$(BENCH_BIG) -I$(BENCH_OUT) -Ibench $< -o $@ $(LDLIBS) $(BENCH_LIBS)
-
-# The kernel's bpf_rbtree_* / bpf_list_* peers: their own object (no arena).
-$(BENCH_OUT)/graph.bpf.o: bench/graph.bpf.c bench/bench.h $(HEADERS) $(OUTPUT)/vmlinux.h | $(BENCH_OUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $(@:.bpf.o=.tmp.bpf.o)
-	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
-
-$(BENCH_OUT)/graph.skel.h: $(BENCH_OUT)/graph.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+	$(Q)$(MAKE) bench-alloc $(if $(BENCH_QUICK),ALLOC_BENCH_ARGS="--pairs 200000 --runs 3")

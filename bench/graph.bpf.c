@@ -16,7 +16,7 @@
  * This object has no arena: the driver turns off the arena map that
  * bpf_arena_common.h declares (only can_loop and ARENA_ZERO are used).
  */
-#include "bpf_arena_common.h"
+#include <libarena-ds/common.h>
 #include <bpf/bpf_core_read.h>
 #include "bench.h"
 

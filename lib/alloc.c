@@ -48,6 +48,7 @@ DS_API __u64 arena_malloc_u64(__u32 size)
 
 DS_API int arena_free(void __arena *p __arg_arena)
 {
+	arena_bind();
 	if (p && arena_page_of(p)->magic != ARENA_PAGE_MAGIC)
 		return -22;
 	bpf_arena_free(p);
@@ -76,6 +77,7 @@ DS_API __u64 arena_reserve_pages(void)
 {
 	struct arena_alloc_state __arena *st = arena_alloc_st;
 
+	arena_bind();
 	return st ? arena_atomic_load(&st->reserve_count) : 0;
 }
 
@@ -101,6 +103,7 @@ DS_API int arena_caches_off(int off)
 
 DS_API int arena_san_stats_read(struct arena_san_stats *out)
 {
+	arena_bind();
 	arena_san_get_stats(out);
 	return 0;
 }

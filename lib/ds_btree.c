@@ -104,6 +104,7 @@ DS_API int ds_btree_init(struct ds_btree_head __arena *h __arg_arena)
 {
 	struct ds_btree_node __arena *r;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	r = &h->pool[0];
@@ -223,6 +224,7 @@ DS_API int ds_btree_insert(struct ds_btree_head __arena *h __arg_arena, __u64 ke
 	__u32 pos, i;
 	int rc = DS_ERROR_BUSY, d;
 
+	arena_bind();
 	if (ds_btree_lock(h))
 		goto out_count;
 	d = ds_btree_descend(h, key, p);
@@ -446,6 +448,7 @@ DS_API int ds_btree_delete(struct ds_btree_head __arena *h __arg_arena, __u64 ke
 {
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	if (ds_btree_lock(h))
 		goto out_count;
 	rc = ds_btree_remove(h, key, NULL);
@@ -467,6 +470,7 @@ DS_API int ds_btree_search(struct ds_btree_head __arena *h __arg_arena, __u64 ke
 	int rc = DS_ERROR_BUSY;
 	__u32 pos;
 
+	arena_bind();
 	if (ds_btree_lock(h))
 		goto out_count;
 	n = DS_BTREE_NODE(h->root);
@@ -501,6 +505,7 @@ DS_API int ds_btree_pop(struct ds_btree_head __arena *h __arg_arena, __u64 *key,
 	int rc = DS_ERROR_BUSY;
 	__u64 k;
 
+	arena_bind();
 	if (ds_btree_lock(h))
 		goto out_count;
 	n = DS_BTREE_NODE(h->root);
@@ -538,6 +543,7 @@ DS_API int ds_btree_range(struct ds_btree_head __arena *h __arg_arena, __u64 lo,
 	int rc = DS_ERROR_BUSY;
 	__u32 pos;
 
+	arena_bind();
 	if (ds_btree_lock(h))
 		goto out_count;
 	n = DS_BTREE_NODE(h->root);
@@ -612,6 +618,7 @@ static __always_inline __s64 ds_btree_live(struct ds_btree_head __arena *h)
  */
 DS_API int ds_btree_verify(struct ds_btree_head __arena *h __arg_arena)
 {
+	arena_bind();
 	struct ds_btree_path __arena *s = &h->path;	/* node, children visited */
 	struct ds_btree_vstate __arena *v = &h->vs;
 	struct ds_btree_node __arena *n;

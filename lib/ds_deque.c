@@ -63,6 +63,7 @@ static __u64 ds_deque_fence_word;
  */
 DS_API int ds_deque_init(struct ds_deque_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	arena_atomic_store(&h->top, 0);
@@ -86,6 +87,7 @@ DS_API int ds_deque_push_owner(struct ds_deque_head __arena *h __arg_arena, __u6
 	__u64 b, t;
 	int rc = DS_ERROR_FULL;
 
+	arena_bind();
 	b = arena_atomic_load(&h->bottom);
 	t = arena_atomic_load_acquire(&h->top);
 	if ((__s64)(b - t) >= DS_DEQUE_CAPACITY)
@@ -117,6 +119,7 @@ DS_API int ds_deque_pop_owner(struct ds_deque_head __arena *h __arg_arena, __u64
 	int rc = DS_SUCCESS;
 	__s64 left;
 
+	arena_bind();
 	b = arena_atomic_load(&h->bottom) - 1;
 	arena_atomic_store(&h->bottom, b);
 	ds_deque_fence();		/* store bottom before loading top */
@@ -165,6 +168,7 @@ DS_API int ds_deque_steal_any(struct ds_deque_head __arena *h __arg_arena, __u64
 	__u64 t, b, k, v;
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	while (can_loop) {
 		t = arena_atomic_load_acquire(&h->top);
 		ds_deque_fence();	/* load top before loading bottom */
@@ -202,6 +206,7 @@ DS_API int ds_deque_peek_any(struct ds_deque_head __arena *h __arg_arena, __u64 
 {
 	__u64 t, b, v;
 
+	arena_bind();
 	while (can_loop) {
 		t = arena_atomic_load_acquire(&h->top);
 		ds_deque_fence();
@@ -227,6 +232,7 @@ DS_API int ds_deque_peek_any(struct ds_deque_head __arena *h __arg_arena, __u64 
 DS_API int ds_deque_insert(struct ds_deque_head __arena *h __arg_arena, __u64 key,
 					   __u64 value)
 {
+	arena_bind();
 	return ds_deque_push_owner(h, key, value);
 }
 
@@ -237,6 +243,7 @@ DS_API int ds_deque_insert(struct ds_deque_head __arena *h __arg_arena, __u64 ke
  */
 DS_API int ds_deque_delete(struct ds_deque_head __arena *h __arg_arena, __u64 key)
 {
+	arena_bind();
 	(void)key;
 	return ds_deque_steal_any(h, NULL, NULL);
 }
@@ -251,6 +258,7 @@ DS_API int ds_deque_search(struct ds_deque_head __arena *h __arg_arena, __u64 ke
 {
 	int rc;
 
+	arena_bind();
 	(void)key;
 	rc = ds_deque_peek_any(h, value);
 	ds_count(&h->stats, DS_OP_SEARCH, rc);
@@ -264,6 +272,7 @@ DS_API int ds_deque_search(struct ds_deque_head __arena *h __arg_arena, __u64 ke
 DS_API int ds_deque_pop(struct ds_deque_head __arena *h __arg_arena, __u64 *key,
 					__u64 *value)
 {
+	arena_bind();
 	return ds_deque_pop_owner(h, key, value);
 }
 
@@ -281,6 +290,7 @@ DS_API int ds_deque_verify(struct ds_deque_head __arena *h __arg_arena)
 	struct ds_stats st;
 	__u64 n;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

@@ -29,23 +29,6 @@
 #include <libarena-ds/ds_hash.h>
 #include "ds_internal.h"
 
-/* 64-bit mixer: every input bit affects every output bit. */
-static __always_inline __u64 ds_hash_mix(__u64 x)
-{
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ULL;
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ULL;
-	x ^= x >> 32;
-	return x;
-}
-
-/* Bucket index of @key. */
-static __always_inline __u32 ds_hash_bucket_of(__u64 key)
-{
-	return (__u32)(ds_hash_mix(key) & DS_HASH_MASK);
-}
-
 /*
  * ds_hash_init - make @h an empty table.  @h points to zeroed memory of
  * sizeof(*h) bytes (ds_create() gives that).
@@ -54,6 +37,7 @@ static __always_inline __u32 ds_hash_bucket_of(__u64 key)
  */
 DS_API int ds_hash_init(struct ds_hash_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;
@@ -142,6 +126,7 @@ DS_API int ds_hash_insert(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 	struct ds_hash_scratch __arena *sc;
 	int idx, rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -194,6 +179,7 @@ DS_API int ds_hash_delete(struct ds_hash_head __arena *h __arg_arena, __u64 key)
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 next;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -242,6 +228,7 @@ DS_API int ds_hash_search(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 next, v;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -286,6 +273,7 @@ DS_API int ds_hash_update(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 next;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		return rc;
@@ -315,6 +303,7 @@ DS_API int ds_hash_update(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 DS_API int ds_hash_pop(struct ds_hash_head __arena *h __arg_arena, __u64 *key,
 				       __u64 *value)
 {
+	arena_bind();
 	(void)key;
 	(void)value;
 	ds_count(&h->stats, DS_OP_POP, DS_ERROR_INVALID);
@@ -341,6 +330,7 @@ DS_API int ds_hash_verify(struct ds_hash_head __arena *h __arg_arena)
 	__u32 b = ARENA_ZERO;
 	int first = 1;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

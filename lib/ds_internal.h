@@ -127,20 +127,24 @@ static __always_inline void ds_counters_reset(struct ds_counters __arena *c)
 DS_API int ds_##name##_get_stats(struct ds_##name##_head __arena *h __arg_arena, \
 				 struct ds_stats *out)			\
 {									\
+	arena_bind();							\
 	ds_counters_sum(&h->stats, out);				\
 	return DS_SUCCESS;						\
 }									\
 DS_API int ds_##name##_reset_stats(struct ds_##name##_head __arena *h __arg_arena) \
 {									\
+	arena_bind();							\
 	ds_counters_reset(&h->stats);					\
 	return DS_SUCCESS;						\
 }									\
 DS_API __u32 ds_##name##_verify_reason(struct ds_##name##_head __arena *h __arg_arena) \
 {									\
+	arena_bind();							\
 	return h ? h->verify_reason : 0;				\
 }									\
 DS_API __u64 ds_##name##_new_u64(void)					\
 {									\
+	arena_bind();							\
 	struct ds_##name##_head __arena *h;				\
 									\
 	h = arena_alloc_large(sizeof(struct ds_##name##_head));		\
@@ -157,6 +161,7 @@ DS_API __u64 ds_##name##_new_u64(void)					\
 DS_API int ds_##name##_range(struct ds_##name##_head __arena *h __arg_arena,	\
 			     __u64 lo, __u64 hi, __u64 *count)		\
 {									\
+	arena_bind();							\
 	(void)lo;							\
 	(void)hi;							\
 	(void)count;							\
@@ -168,6 +173,7 @@ DS_API int ds_##name##_range(struct ds_##name##_head __arena *h __arg_arena,	\
 #define DS_DEFINE_EBR_QUIESCE(name)						\
 DS_API int ds_##name##_quiesce(struct ds_##name##_head __arena *h __arg_arena)	\
 {									\
+	arena_bind();							\
 	return arena_ebr_flush(&h->ebr);				\
 }
 
@@ -175,6 +181,7 @@ DS_API int ds_##name##_quiesce(struct ds_##name##_head __arena *h __arg_arena)	\
 #define DS_DEFINE_NO_QUIESCE(name)						\
 DS_API int ds_##name##_quiesce(struct ds_##name##_head __arena *h __arg_arena)	\
 {									\
+	arena_bind();							\
 	(void)h;							\
 	return 0;							\
 }

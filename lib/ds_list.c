@@ -43,6 +43,7 @@
  */
 DS_API int ds_list_init(struct ds_list_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->first = 0;
@@ -110,6 +111,7 @@ DS_API int ds_list_insert(struct ds_list_head __arena *h __arg_arena, __u64 key,
 	__u64 __arena *prev = NULL;
 	int idx, rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -189,6 +191,7 @@ DS_API int ds_list_delete(struct ds_list_head __arena *h __arg_arena, __u64 key)
 	__u64 __arena *prev = NULL;
 	int idx, rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -223,6 +226,7 @@ DS_API int ds_list_search(struct ds_list_head __arena *h __arg_arena, __u64 key,
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 next;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -264,6 +268,7 @@ DS_API int ds_list_pop(struct ds_list_head __arena *h __arg_arena, __u64 *key,
 	__u64 __arena *prev = NULL;
 	int idx, rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -301,6 +306,7 @@ DS_API int ds_list_range(struct ds_list_head __arena *h __arg_arena, __u64 lo,
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 next, n = ARENA_ZERO;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -338,6 +344,7 @@ DS_API int ds_list_verify(struct ds_list_head __arena *h __arg_arena)
 	struct ds_stats st;
 	__u64 next, n = ARENA_ZERO, last = 0;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

@@ -51,6 +51,7 @@ DS_API int ds_mpmc_init(struct ds_mpmc_head __arena *h __arg_arena)
 {
 	__u64 i;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	arena_atomic_store(&h->head, 0);
@@ -79,6 +80,7 @@ DS_API int ds_mpmc_enqueue_mpmc(struct ds_mpmc_head __arena *h __arg_arena, __u6
 	int rc = DS_ERROR_BUSY;
 	__s64 dif;
 
+	arena_bind();
 	pos = arena_atomic_load(&h->tail);
 	while (can_loop) {
 		s = &h->slots[pos & DS_MPMC_MASK];
@@ -161,6 +163,7 @@ DS_API int ds_mpmc_dequeue_mpmc(struct ds_mpmc_head __arena *h __arg_arena, __u6
 {
 	int rc = __ds_mpmc_dequeue(h, key, value);
 
+	arena_bind();
 	ds_count(&h->stats, DS_OP_POP, rc);
 	return rc;
 }
@@ -179,6 +182,7 @@ DS_API int ds_mpmc_peek_mpmc(struct ds_mpmc_head __arena *h __arg_arena, __u64 *
 	struct ds_mpmc_slot __arena *s;
 	__u64 pos, seq, v;
 
+	arena_bind();
 	pos = arena_atomic_load_acquire(&h->head);
 	while (can_loop) {
 		s = &h->slots[pos & DS_MPMC_MASK];
@@ -209,6 +213,7 @@ DS_API int ds_mpmc_peek_mpmc(struct ds_mpmc_head __arena *h __arg_arena, __u64 *
 DS_API int ds_mpmc_insert(struct ds_mpmc_head __arena *h __arg_arena, __u64 key,
 					  __u64 value)
 {
+	arena_bind();
 	return ds_mpmc_enqueue_mpmc(h, key, value);
 }
 
@@ -221,6 +226,7 @@ DS_API int ds_mpmc_delete(struct ds_mpmc_head __arena *h __arg_arena, __u64 key)
 {
 	int rc;
 
+	arena_bind();
 	(void)key;
 	rc = __ds_mpmc_dequeue(h, NULL, NULL);
 	ds_count(&h->stats, DS_OP_DELETE, rc);
@@ -237,6 +243,7 @@ DS_API int ds_mpmc_search(struct ds_mpmc_head __arena *h __arg_arena, __u64 key,
 {
 	int rc;
 
+	arena_bind();
 	(void)key;
 	rc = ds_mpmc_peek_mpmc(h, value);
 	ds_count(&h->stats, DS_OP_SEARCH, rc);
@@ -249,6 +256,7 @@ DS_API int ds_mpmc_search(struct ds_mpmc_head __arena *h __arg_arena, __u64 key,
 DS_API int ds_mpmc_pop(struct ds_mpmc_head __arena *h __arg_arena, __u64 *key,
 				       __u64 *value)
 {
+	arena_bind();
 	return ds_mpmc_dequeue_mpmc(h, key, value);
 }
 
@@ -270,6 +278,7 @@ DS_API int ds_mpmc_verify(struct ds_mpmc_head __arena *h __arg_arena)
 	struct ds_stats st;
 	__u64 head, tail, n, i, pos, want;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

@@ -43,6 +43,7 @@ DS_API int ds_msqueue_init(struct ds_msqueue_head __arena *h __arg_arena)
 {
 	struct ds_msqueue_node __arena *dummy;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	dummy = bpf_arena_alloc(sizeof(*dummy));
@@ -73,6 +74,7 @@ DS_API int ds_msqueue_enqueue_mpmc(struct ds_msqueue_head __arena *h __arg_arena
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 tl, nx;
 
+	arena_bind();
 	node = bpf_arena_alloc(sizeof(*node));
 	if (!node)
 		return DS_ERROR_NOMEM;
@@ -126,6 +128,7 @@ DS_API int ds_msqueue_dequeue_mpmc(struct ds_msqueue_head __arena *h __arg_arena
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 hd, tl, nx, k, v;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		return DS_ERROR_BUSY;
@@ -181,6 +184,7 @@ DS_API int ds_msqueue_insert(struct ds_msqueue_head __arena *h __arg_arena, __u6
 {
 	int rc;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	rc = ds_msqueue_enqueue_mpmc(h, key, value);
@@ -198,6 +202,7 @@ DS_API int ds_msqueue_delete(struct ds_msqueue_head __arena *h __arg_arena, __u6
 {
 	int rc;
 
+	arena_bind();
 	(void)key;
 	if (!h)
 		return DS_ERROR_INVALID;
@@ -217,6 +222,7 @@ DS_API int ds_msqueue_pop(struct ds_msqueue_head __arena *h __arg_arena, __u64 *
 {
 	int rc;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	rc = ds_msqueue_dequeue_mpmc(h, key, value);
@@ -240,6 +246,7 @@ DS_API int ds_msqueue_search(struct ds_msqueue_head __arena *h __arg_arena, __u6
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 nx;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	idx = arena_ebr_enter(&h->ebr);
@@ -286,6 +293,7 @@ DS_API int ds_msqueue_verify(struct ds_msqueue_head __arena *h __arg_arena)
 	__u64 tl;
 	int why;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

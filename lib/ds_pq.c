@@ -61,6 +61,7 @@ static __always_inline int ds_pq_lock(struct ds_pq_head __arena *h)
  */
 DS_API int ds_pq_init(struct ds_pq_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->count = 0;
@@ -170,6 +171,7 @@ DS_API int ds_pq_insert(struct ds_pq_head __arena *h __arg_arena, __u64 key,
 	int rc = DS_ERROR_BUSY;
 	__u32 n;
 
+	arena_bind();
 	if (ds_pq_lock(h))
 		goto out_count;
 	n = h->count;
@@ -214,6 +216,7 @@ DS_API int ds_pq_delete(struct ds_pq_head __arena *h __arg_arena, __u64 key)
 {
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	(void)key;
 	if (ds_pq_lock(h))
 		goto out_count;
@@ -240,6 +243,7 @@ DS_API int ds_pq_search(struct ds_pq_head __arena *h __arg_arena, __u64 key,
 {
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	(void)key;
 	if (ds_pq_lock(h))
 		goto out_count;
@@ -266,6 +270,7 @@ DS_API int ds_pq_pop(struct ds_pq_head __arena *h __arg_arena, __u64 *key,
 {
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	if (ds_pq_lock(h))
 		goto out_count;
 	if (!h->count) {
@@ -296,6 +301,7 @@ DS_API int ds_pq_range(struct ds_pq_head __arena *h __arg_arena, __u64 lo, __u64
 	int rc = DS_ERROR_BUSY;
 	__u32 cnt = 0;
 
+	arena_bind();
 	if (ds_pq_lock(h))
 		goto out_count;
 	if (ds_pq_scan(h, lo, hi, &cnt) == 0) {
@@ -337,6 +343,7 @@ DS_API int ds_pq_verify(struct ds_pq_head __arena *h __arg_arena)
 {
 	__u32 i, n;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

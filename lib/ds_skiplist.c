@@ -65,6 +65,7 @@ static __always_inline __u32 ds_skiplist_random_level(__u64 key)
  */
 DS_API int ds_skiplist_init(struct ds_skiplist_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;
@@ -224,6 +225,7 @@ DS_API int ds_skiplist_insert(struct ds_skiplist_head __arena *h __arg_arena, __
 	int idx, rc = DS_ERROR_BUSY;
 	__u32 level, i;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -287,6 +289,7 @@ DS_API int ds_skiplist_delete(struct ds_skiplist_head __arena *h __arg_arena, __
 	struct ds_skiplist_scratch __arena *sc;
 	int idx, rc = DS_ERROR_BUSY, m;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -365,6 +368,7 @@ DS_API int ds_skiplist_search(struct ds_skiplist_head __arena *h __arg_arena, __
 	struct ds_skiplist_node __arena *curr = NULL;
 	int idx, rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -398,6 +402,7 @@ DS_API int ds_skiplist_pop(struct ds_skiplist_head __arena *h __arg_arena, __u64
 	int idx, rc = DS_ERROR_BUSY, m;
 	__u64 s;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -446,6 +451,7 @@ DS_API int ds_skiplist_range(struct ds_skiplist_head __arena *h __arg_arena, __u
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 s, n = ARENA_ZERO;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -485,6 +491,8 @@ DS_API int ds_skiplist_verify(struct ds_skiplist_head __arena *h __arg_arena)
 	struct ds_skiplist_node __arena *curr, *down;
 	struct ds_stats st;
 	__u64 next, n = ARENA_ZERO, last = 0, dn;
+
+	arena_bind();
 	__u32 lvl = 0;		/* not ARENA_ZERO: a test on it would make n exact */
 	int first = 1;
 

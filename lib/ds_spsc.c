@@ -44,6 +44,7 @@
  */
 DS_API int ds_spsc_init(struct ds_spsc_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	/* One by one: clang may merge adjacent plain zero stores into a
@@ -71,6 +72,7 @@ DS_API int ds_spsc_enqueue_spsc(struct ds_spsc_head __arena *h __arg_arena, __u6
 	__u64 tail = arena_atomic_load(&h->tail);
 	int rc = DS_ERROR_FULL;
 
+	arena_bind();
 	if (tail - h->head_cache >= DS_SPSC_CAPACITY) {
 		h->head_cache = arena_atomic_load_acquire(&h->head);
 		if (tail - h->head_cache >= DS_SPSC_CAPACITY)
@@ -122,6 +124,7 @@ DS_API int ds_spsc_dequeue_spsc(struct ds_spsc_head __arena *h __arg_arena, __u6
 {
 	int rc = __ds_spsc_dequeue(h, key, value);
 
+	arena_bind();
 	ds_count(&h->stats, DS_OP_POP, rc);
 	return rc;
 }
@@ -139,6 +142,7 @@ DS_API int ds_spsc_peek_spsc(struct ds_spsc_head __arena *h __arg_arena, __u64 *
 {
 	__u64 head, tail, v;
 
+	arena_bind();
 	while (can_loop) {
 		head = arena_atomic_load_acquire(&h->head);
 		tail = arena_atomic_load_acquire(&h->tail);
@@ -165,6 +169,7 @@ DS_API int ds_spsc_peek_spsc(struct ds_spsc_head __arena *h __arg_arena, __u64 *
 DS_API int ds_spsc_insert(struct ds_spsc_head __arena *h __arg_arena, __u64 key,
 					  __u64 value)
 {
+	arena_bind();
 	return ds_spsc_enqueue_spsc(h, key, value);
 }
 
@@ -177,6 +182,7 @@ DS_API int ds_spsc_delete(struct ds_spsc_head __arena *h __arg_arena, __u64 key)
 {
 	int rc;
 
+	arena_bind();
 	(void)key;
 	rc = __ds_spsc_dequeue(h, NULL, NULL);
 	ds_count(&h->stats, DS_OP_DELETE, rc);
@@ -193,6 +199,7 @@ DS_API int ds_spsc_search(struct ds_spsc_head __arena *h __arg_arena, __u64 key,
 {
 	int rc;
 
+	arena_bind();
 	(void)key;
 	rc = ds_spsc_peek_spsc(h, value);
 	ds_count(&h->stats, DS_OP_SEARCH, rc);
@@ -205,6 +212,7 @@ DS_API int ds_spsc_search(struct ds_spsc_head __arena *h __arg_arena, __u64 key,
 DS_API int ds_spsc_pop(struct ds_spsc_head __arena *h __arg_arena, __u64 *key,
 				       __u64 *value)
 {
+	arena_bind();
 	return ds_spsc_dequeue_spsc(h, key, value);
 }
 
@@ -224,6 +232,7 @@ DS_API int ds_spsc_verify(struct ds_spsc_head __arena *h __arg_arena)
 	struct ds_stats st;
 	__u64 head, tail, n;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

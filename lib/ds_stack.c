@@ -37,6 +37,7 @@
  */
 DS_API int ds_stack_init(struct ds_stack_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->top = 0;
@@ -58,6 +59,7 @@ DS_API int ds_stack_push_mpmc(struct ds_stack_head __arena *h __arg_arena, __u64
 	struct ds_stack_node __arena *node;
 	__u64 old;
 
+	arena_bind();
 	node = bpf_arena_alloc(sizeof(*node));
 	if (!node)
 		return DS_ERROR_NOMEM;
@@ -88,6 +90,7 @@ DS_API int ds_stack_pop_mpmc(struct ds_stack_head __arena *h __arg_arena, __u64 
 	int idx, rc = DS_ERROR_BUSY;
 	__u64 old, next;
 
+	arena_bind();
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		return DS_ERROR_BUSY;
@@ -125,6 +128,7 @@ DS_API int ds_stack_insert(struct ds_stack_head __arena *h __arg_arena, __u64 ke
 {
 	int rc;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	rc = ds_stack_push_mpmc(h, key, value);
@@ -142,6 +146,7 @@ DS_API int ds_stack_delete(struct ds_stack_head __arena *h __arg_arena, __u64 ke
 {
 	int rc;
 
+	arena_bind();
 	(void)key;
 	if (!h)
 		return DS_ERROR_INVALID;
@@ -161,6 +166,7 @@ DS_API int ds_stack_pop(struct ds_stack_head __arena *h __arg_arena, __u64 *key,
 {
 	int rc;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	rc = ds_stack_pop_mpmc(h, key, value);
@@ -183,6 +189,7 @@ DS_API int ds_stack_search(struct ds_stack_head __arena *h __arg_arena, __u64 ke
 	struct ds_stack_node __arena *curr;
 	int idx, rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	idx = arena_ebr_enter(&h->ebr);
@@ -225,6 +232,7 @@ DS_API int ds_stack_verify(struct ds_stack_head __arena *h __arg_arena)
 	struct ds_stats st;
 	int why;
 
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->verify_reason = 0;

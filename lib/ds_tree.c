@@ -48,6 +48,7 @@ static __always_inline int ds_tree_lock(struct ds_tree_head __arena *h)
  */
 DS_API int ds_tree_init(struct ds_tree_head __arena *h __arg_arena)
 {
+	arena_bind();
 	if (!h)
 		return DS_ERROR_INVALID;
 	h->root = NULL;		/* the lock word is zero (unlocked) already */
@@ -176,6 +177,7 @@ DS_API int ds_tree_insert(struct ds_tree_head __arena *h __arg_arena, __u64 key,
 	struct ds_tree_node __arena *n, *p = NULL, *node;
 	int rc = DS_ERROR_BUSY, dir = 0;
 
+	arena_bind();
 	if (ds_tree_lock(h))
 		goto out_count;
 	n = h->root;
@@ -233,6 +235,7 @@ DS_API int ds_tree_delete(struct ds_tree_head __arena *h __arg_arena, __u64 key)
 	struct ds_tree_node __arena *n, *s = NULL;
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	if (ds_tree_lock(h))
 		goto out_count;
 	n = h->root;
@@ -280,6 +283,7 @@ DS_API int ds_tree_search(struct ds_tree_head __arena *h __arg_arena, __u64 key,
 	struct ds_tree_node __arena *n;
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	if (ds_tree_lock(h))
 		goto out_count;
 	n = h->root;
@@ -313,6 +317,7 @@ DS_API int ds_tree_pop(struct ds_tree_head __arena *h __arg_arena, __u64 *key,
 	struct ds_tree_node __arena *n;
 	int rc = DS_ERROR_BUSY;
 
+	arena_bind();
 	if (ds_tree_lock(h))
 		goto out_count;
 	n = h->root;
@@ -351,6 +356,7 @@ DS_API int ds_tree_range(struct ds_tree_head __arena *h __arg_arena, __u64 lo,
 	__u64 cnt = ARENA_ZERO;
 	int rc = DS_ERROR_BUSY, up = 0;
 
+	arena_bind();
 	if (ds_tree_lock(h))
 		goto out_count;
 	n = h->root;
@@ -431,6 +437,8 @@ DS_API int ds_tree_verify(struct ds_tree_head __arena *h __arg_arena)
 	__s64 live;
 	__u64 n = ARENA_ZERO, steps = ARENA_ZERO, last = 0, limit;
 	__s32 l, r;
+
+	arena_bind();
 	int from = 0;	/* 0: arrived from above, 1: from the left, 2: from the right */
 
 	if (!h)

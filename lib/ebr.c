@@ -9,12 +9,14 @@
 DS_API int arena_ebr_stats_read(struct arena_ebr __arena *ebr __arg_arena,
 				struct arena_ebr_stats *out)
 {
+	arena_bind();
 	arena_ebr_get_stats(ebr, out);
 	return 0;
 }
 
 DS_API int arena_ebr_quiesce(struct arena_ebr __arena *ebr __arg_arena)
 {
+	arena_bind();
 	return arena_ebr_flush(ebr);
 }
 

@@ -1,79 +1,92 @@
 # SPDX-License-Identifier: GPL-2.0
 # Tests are discovered by name:
-#   tests/unit/test_<x>.c  cmocka unit tests of the headers, no kernel needed;
-#                          each is built three times: plain, ASAN+UBSAN, TSAN
+#   tests/unit/test_<x>.c  cmocka unit tests of the library, no kernel
+#                          needed; each is built three times (plain,
+#                          ASAN+UBSAN, TSAN) against a library built the
+#                          same way
 #   tests/cli/test_<x>.sh  driver tests (root, BPF) written with tests/lib.sh
 # tests/run.sh runs them all and ends with "N passed, N failed".
+# `make test T=<x>` runs the tests whose name contains <x> (e.g. T=hash).
 
 TEST_OUT := $(OUTPUT)/tests
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_NAMES := $(UNIT_SRCS:tests/unit/%.c=%)
 TEST_BINS := $(UNIT_NAMES:%=$(TEST_OUT)/%) $(UNIT_NAMES:%=$(TEST_OUT)/%.asan) \
 	$(UNIT_NAMES:%=$(TEST_OUT)/%.tsan)
-UNIT_DEPS := $(HEADERS) $(wildcard tests/unit/*.h) $(wildcard src/*.h)
-UNIT_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) -lpthread -lm
+UNIT_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS)
+UNIT_INC := -Ilib -Idriver -Ilincheck -I$(OUTPUT)
 # The standalone arena must sit where each sanitizer leaves room for it.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 	-DARENA_BASE='(1ULL<<45)'
 TSAN_FLAGS := -fsanitize=thread -DARENA_BASE='(1ULL<<36)'
 
-$(TEST_OUT):
-	$(Q)mkdir -p $@
+# Library variants the unit tests link: each built with the test's flags.
+$(eval $(call lib_variant,asan,$(ASAN_FLAGS)))
+$(eval $(call lib_variant,tsan,$(TSAN_FLAGS)))
+$(eval $(call lib_variant,san-user,-DARENA_SANITIZE))
+$(eval $(call lib_variant,san-asan,-DARENA_SANITIZE $(ASAN_FLAGS)))
+$(eval $(call lib_variant,san-tsan,-DARENA_SANITIZE $(TSAN_FLAGS)))
 
-$(TEST_OUT)/%: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
-	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(UNIT_LIBS)
-
-$(TEST_OUT)/%.asan: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
-	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) $< -o $@ $(UNIT_LIBS)
-
-$(TEST_OUT)/%.tsan: tests/unit/%.c $(UNIT_DEPS) | $(TEST_OUT)
-	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(TSAN_FLAGS) $< -o $@ $(UNIT_LIBS)
+# unit_rule(target, library variant, flags): a unit test binary built with
+# @flags against the library variant built with the same flags.
+define unit_rule
+$(1): $(2) $(OUTPUT)/lib/$(3)/libarena-ds.a
+	$$(call msg,TEST-CC,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(CFLAGS) $(4) $$(UNIT_INC) $$< -o $$@ $(OUTPUT)/lib/$(3)/libarena-ds.a $$(UNIT_LIBS)
+endef
+$(eval $(call unit_rule,$(TEST_OUT)/%,tests/unit/%.c,user,))
+$(eval $(call unit_rule,$(TEST_OUT)/%.asan,tests/unit/%.c,asan,$(ASAN_FLAGS)))
+$(eval $(call unit_rule,$(TEST_OUT)/%.tsan,tests/unit/%.c,tsan,$(TSAN_FLAGS)))
+# test_sanitize tests the sanitizer mode: it and its library are built so.
+SAN_TEST := tests/unit/test_sanitize.c
+$(eval $(call unit_rule,$(TEST_OUT)/test_sanitize,$(SAN_TEST),san-user,-DARENA_SANITIZE))
+$(eval $(call unit_rule,$(TEST_OUT)/test_sanitize.asan,$(SAN_TEST),san-asan,-DARENA_SANITIZE $(ASAN_FLAGS)))
+$(eval $(call unit_rule,$(TEST_OUT)/test_sanitize.tsan,$(SAN_TEST),san-tsan,-DARENA_SANITIZE $(TSAN_FLAGS)))
 
 # The driver with a deliberately broken list delete (userspace side only):
 # the history checker must reject what it does.
-BROKEN_SRCS := src/skeleton.c src/driver_kern.c src/runner.c src/report.c src/history.c \
-	src/lincheck.c src/relay.c
-$(TEST_OUT)/skeleton-broken: $(BROKEN_SRCS) $(UNIT_DEPS) $(OUTPUT)/skeleton.skel.h \
-		$(OUTPUT)/probe.skel.h | $(TEST_OUT)
-	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DDS_LIST_BROKEN_TAKE $(BROKEN_SRCS) $(LDLIBS) -o $@
+$(TEST_OUT)/ds_list_broken.o: lib/ds_list.c $(REGISTRY_INC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Ilib -DDS_LIST_BROKEN_TAKE -c $< -o $@
+
+$(TEST_OUT)/skeleton-broken: $(TEST_OUT)/ds_list_broken.o $(DRIVER_OBJS) $(LINCHECK_OBJ)/lincheck.o $(LIB_A)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 TEST_BINS += $(TEST_OUT)/skeleton-broken
 
 # The driver in sanitizer mode, for tests/cli/test_sanitize.sh: built once,
 # by a sub-make with SANITIZE=1 in its own directory $(OUTPUT)/san.
 ifeq ($(SANITIZE),1)
-$(TEST_OUT)/skeleton-san: $(SKEL_BIN) | $(TEST_OUT)
+$(TEST_OUT)/skeleton-san: $(SKEL_BIN)
+	$(Q)mkdir -p $(@D)
 	$(Q)cp $< $@
 else
 .PHONY: $(TEST_OUT)/skeleton-san
-$(TEST_OUT)/skeleton-san: | $(TEST_OUT)
-	$(Q)$(MAKE) --no-print-directory $(if $(filter 1,$(V)),,-s) SANITIZE=1 OUTPUT=$(OUTPUT)/san \
+$(TEST_OUT)/skeleton-san:
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MAKE) $(if $(filter 1,$(V)),,-s) SANITIZE=1 OUTPUT=$(OUTPUT)/san \
 		SKEL_BIN=$(abspath $@) $(abspath $@)
 endif
 TEST_BINS += $(TEST_OUT)/skeleton-san
-LINCHECK_BIN := $(OUTPUT)/lincheck
 
-test-build: all $(TEST_BINS) $(LINCHECK_BIN)
-
-# Dependencies first, then the (many, independent) test binaries in parallel.
-NPROC := $(shell nproc 2>/dev/null || echo 2)
-test-parallel-build: deps
-	$(Q)$(MAKE) --no-print-directory -j$(NPROC) test-build
+test-build: all $(TEST_BINS) $(OUTPUT)/lincheck
 
 # SANITIZE=1 runs the suite on the sanitizer-mode build.
-TEST_ENV := OUTPUT=$(OUTPUT) $(if $(filter 1,$(SANITIZE)),SKEL=./$(SKEL_BIN))
+TEST_ENV := OUTPUT=$(OUTPUT) $(if $(filter 1,$(SANITIZE)),SKEL=./$(SKEL_BIN)) $(if $(T),TEST_FILTER=$(T))
 
-test: test-parallel-build
+test: deps
+	$(Q)$(MAKE) test-build
 	$(Q)$(TEST_ENV) TEST_MODE=quick ./tests/run.sh
 
-test-stress: test-parallel-build
+test-stress: deps
+	$(Q)$(MAKE) test-build
 	$(Q)$(TEST_ENV) TEST_MODE=stress ./tests/run.sh
 
-test-verify: test-parallel-build
+test-verify: deps
+	$(Q)$(MAKE) test-build
 	$(Q)$(TEST_ENV) TEST_MODE=verify ./tests/run.sh
 
-.PHONY: test-build test-parallel-build
+.PHONY: test-build

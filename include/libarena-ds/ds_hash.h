@@ -53,6 +53,23 @@ struct ds_hash_head {
 
 #define DS_HASH_PTR(v) ((struct ds_hash_node __arena *)((v) & ~DS_HASH_MARK))
 
+/* 64-bit mixer: every input bit affects every output bit. */
+static __always_inline __u64 ds_hash_mix(__u64 x)
+{
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 32;
+	return x;
+}
+
+/* Bucket index of @key. */
+static __always_inline __u32 ds_hash_bucket_of(__u64 key)
+{
+	return (__u32)(ds_hash_mix(key) & DS_HASH_MASK);
+}
+
 DS_DECLARE_API(hash);
 DS_DECLARE_METADATA(hash);
 DS_DECLARE_EBR(hash)

@@ -130,7 +130,7 @@ static void test_alloc_model(void **state)
 	assert_true(arena_reclaim(1) > 0);
 	arena_get_stats(&st);
 	assert_true(st.cached == 0);
-	assert_true(st.pages_returned == arena_sa.returned);
+	assert_true(st.pages_returned == arena_standalone_returned());
 	assert_true(st.pages_returned + st.reserve_pages + ARENA_STATE_PAGES == st.pages_total);
 	assert_true(st.pages_quarantined == 0);
 	free(live);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../src/lincheck.c"
+#include "../../lincheck/lincheck.c"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define LT_SANITIZED 1

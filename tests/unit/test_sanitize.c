@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of the arena sanitizer mode (arena_sanitize.h) on a standalone
- * arena.  This file turns ARENA_SANITIZE on itself, so its plain, ASAN and
- * TSAN builds all test the redzones, the poison and the counters; the ASAN
+ * Unit tests of the arena sanitizer mode (lib/sanitize.h) on a standalone
+ * arena.  This file and the library it links (tests/tests.mk) are built
+ * with ARENA_SANITIZE, so its plain, ASAN and TSAN builds all test the redzones, the poison and the counters; the ASAN
  * build also checks that ASAN itself reports an access to a freed object or
  * a redzone (in a forked child); the other builds leave that case out.
  *
@@ -54,12 +54,9 @@ static __u64 frees(void)
 	return st.frees;
 }
 
+/* A fresh standalone arena starts with every counter at 0. */
 static int san_setup(void **state)
 {
-	int k;
-
-	for (k = 0; k < ARENA_SAN_NR_COUNTERS; k++)
-		arena_san_counts[k] = 0;
 	return unit_setup(state);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of ds_skiplist.h on a standalone arena. */
 #include "unit.h"
+#include "ds_skiplist.c"	/* white-box: its internal helpers too */
 
 #define K DS_KIND_skiplist
 

@@ -3,7 +3,7 @@
  * unit.h - shared pieces of the userspace unit tests (cmocka).
  *
  * Each test file includes this once.  It runs the library on a standalone
- * arena (arena_standalone.h) and offers checks every keyed structure can
+ * arena (arena_standalone_init()) and offers checks every keyed structure can
  * reuse through the registry:
  *   unit_model_check_keyed() - random ops vs a plain reference map
  *   unit_stress()            - N threads of mixed ops, then quiesce, verify
@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ds_registry.h"
-#include "arena_standalone.h"
+#include <libarena-ds/registry.h>
+#include <libarena-ds/sanitize.h>
+/* White-box: the library's internals (lib/) are in reach of the tests. */
+#include "ds_internal.h"
 #include "workload.h"
-
-ARENA_STANDALONE_DEFINE_GLOBALS;
 
 #define UNIT_ARENA_PAGES (1U << 16)	/* 256 MiB of address space */
 
