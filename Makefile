@@ -78,7 +78,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 LIB_DS_SRCS := $(wildcard lib/ds_*.c)
-LIB_BPF_SRCS := lib/alloc.c lib/ebr.c $(LIB_DS_SRCS) lib/libarena.bpf.c
+LIB_BPF_SRCS := lib/alloc.c lib/ebr.c $(LIB_DS_SRCS)
 LIB_USER_SRCS := lib/alloc.c lib/ebr.c $(LIB_DS_SRCS) lib/standalone.c lib/user.c
 LIB_BPF_OBJS := $(patsubst lib/%.c,$(OUTPUT)/lib/bpf/%.o,$(LIB_BPF_SRCS))
 LIB_BPF := $(OUTPUT)/libarena-ds.bpf.o
@@ -162,17 +162,24 @@ run: deps
 
 # ------------------------------------------------------------------ install
 PKGCONFIG_DIR ?= $(PREFIX)/lib/pkgconfig
-$(OUTPUT)/libarena-ds.pc: Makefile | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
-		'libdir=$${prefix}/lib' 'bpfobjdir=$${prefix}/lib/bpf' '' \
-		'Name: libarena-ds' \
-		'Description: concurrent data structures in BPF arena memory, shared by BPF programs and userspace' \
-		'Version: $(VERSION)' 'Requires.private: libbpf' \
-		'Cflags: -I$${includedir}/libarena-ds -I$${includedir}' \
-		'Libs: -L$${libdir} -larena-ds' 'Libs.private: -lbpf -lpthread' > $@
+# The .pc file is written at install time: it names the prefix.
+define pc_file
+prefix=$(PREFIX)
+includedir=$${prefix}/include
+libdir=$${prefix}/lib
+bpfobjdir=$${prefix}/lib/bpf
 
-install: lib $(OUTPUT)/libarena-ds.pc
+Name: libarena-ds
+Description: concurrent data structures in BPF arena memory, shared by BPF programs and userspace
+Version: $(VERSION)
+Requires.private: libbpf
+Cflags: -I$${includedir}/libarena-ds -I$${includedir}
+Libs: -L$${libdir} -larena-ds
+Libs.private: -lbpf -lpthread
+endef
+export pc_file
+
+install: lib
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(PREFIX)/include/libarena-ds $(DESTDIR)$(PREFIX)/lib/bpf \
 		$(DESTDIR)$(PKGCONFIG_DIR)
@@ -183,7 +190,7 @@ install: lib $(OUTPUT)/libarena-ds.pc
 	$(Q)ln -sf libarena-ds.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libarena-ds.so.0
 	$(Q)ln -sf libarena-ds.so.0 $(DESTDIR)$(PREFIX)/lib/libarena-ds.so
 	$(Q)install -m 644 $(LIB_BPF) $(DESTDIR)$(PREFIX)/lib/bpf/libarena-ds.bpf.o
-	$(Q)install -m 644 $(OUTPUT)/libarena-ds.pc $(DESTDIR)$(PKGCONFIG_DIR)/libarena-ds.pc
+	$(Q)echo "$$pc_file" > $(DESTDIR)$(PKGCONFIG_DIR)/libarena-ds.pc
 
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))

@@ -61,3 +61,14 @@ bench: deps
 	$(Q)$(MAKE) bench-build bench-alloc-build
 	$(Q)python3 bench/run.py $(BENCH_OUT)/bench $(BENCH_BIG)/bench
 	$(Q)$(MAKE) bench-alloc $(if $(BENCH_QUICK),ALLOC_BENCH_ARGS="--pairs 200000 --runs 3")
+
+# Verifier work per program of the driver's object (instructions processed
+# and verification time, as the kernel reports them).
+$(BENCH_OUT)/verifier_stats: bench/verifier_stats.c
+	$(call msg,BINARY,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+.PHONY: verifier-stats
+verifier-stats: $(BENCH_OUT)/verifier_stats $(OUTPUT)/skeleton.bpf.o
+	$(Q)$(BENCH_OUT)/verifier_stats $(OUTPUT)/skeleton.bpf.o

@@ -4,22 +4,27 @@
  * (<libarena-ds/alloc.h>, <libarena-ds/sanitize.h>), compiled once as BPF
  * and once as userspace C.  The implementation is lib/alloc.h.
  */
+#ifdef __BPF__
+#include <libarena-ds/common.h>
+/* The only declarations of the arena kfuncs in the library (common.h). */
+void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cnt,
+				    int node_id, __u64 flags) __ksym __weak;
+void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
+#define ARENA_KFUNCS
+#endif
 #include "alloc.h"
 
 #ifdef __BPF__
 /* Set by arena_setup(); userspace gets it from libarena_init's reply. */
 struct arena_alloc_state __arena *arena_alloc_st __weak;
 
-/* The only declarations of the arena kfuncs in the library (common.h). */
-void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cnt,
-				    int node_id, __u64 flags) __ksym __weak;
-void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
-
 /*
  * arena_kern_alloc_pages - @npages fresh zeroed pages from the kernel.
  * Sleepable programs on kernels before 7.0 (any program on later ones).
  * Returns their address or 0.
  */
+#undef arena_kern_alloc_pages
+#undef arena_kern_free_pages
 DS_API __u64 arena_kern_alloc_pages(__u32 npages)
 {
 	return (__u64)bpf_arena_alloc_pages(&arena, NULL, npages, NUMA_NO_NODE, 0);
@@ -113,3 +118,52 @@ DS_API int arena_san_check_all(void)
 	arena_bind();
 	return arena_san_check();
 }
+
+#ifdef __BPF__
+/*
+ * The library's own SEC("syscall") programs, linked into every application
+ * object with libarena-ds.bpf.o.  Userspace runs them (lib/user.c) for what
+ * only a sleepable BPF program may do: take pages from the kernel and give
+ * them back.  Here, in the one object that may call the kfuncs directly.
+ */
+#include "progs.h"
+
+/* Create the allocator (once) and stock the reserve; reply with the state's
+ * address for userspace. */
+SEC("syscall")
+int libarena_init(struct libarena_args *a)
+{
+	a->rc = arena_init(a->arg0, a->arg1);
+	if (!a->rc)
+		arena_refill(2 * a->arg1);
+	a->ret = (__u64)arena_alloc_st;
+	return 0;
+}
+
+/* @arg0 fresh contiguous pages for a userspace allocation. */
+SEC("syscall")
+int libarena_pages(struct libarena_args *a)
+{
+	a->ret = (__u64)arena_alloc_pages(a->arg0);
+	a->rc = a->ret ? 0 : -12;
+	return 0;
+}
+
+/* Top the reserve up to @arg0 pages for programs that cannot sleep. */
+SEC("syscall")
+int libarena_refill(struct libarena_args *a)
+{
+	a->rc = arena_refill(a->arg0);
+	return 0;
+}
+
+/* Give fully free pages back (@arg0: flush idle caches first). */
+SEC("syscall")
+int libarena_reclaim(struct libarena_args *a)
+{
+	a->rc = arena_reclaim(a->arg0);
+	return 0;
+}
+
+char _libarena_license[] SEC("license") __weak = "GPL";
+#endif /* __BPF__ */

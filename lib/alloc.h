@@ -507,6 +507,12 @@ static __always_inline struct arena_page_hdr __arena *arena_page_of(void __arena
  */
 DS_API __u64 arena_kern_alloc_pages(__u32 npages);
 DS_API int arena_kern_free_pages(void __arena *p __arg_arena, __u32 npages);
+#ifdef ARENA_KFUNCS
+/* lib/alloc.c, the one object that declares the kfuncs, calls them
+ * directly. */
+#define arena_kern_alloc_pages(n) ((__u64)bpf_arena_alloc_pages(&arena, NULL, (n), NUMA_NO_NODE, 0))
+#define arena_kern_free_pages(p, n) bpf_arena_free_pages(&arena, (p), (n))
+#endif
 
 static __always_inline void __arena *arena_alloc_pages(__u32 npages)
 {

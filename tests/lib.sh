@@ -61,7 +61,7 @@ need_root() {
 _orphan_progs() {
 	local ids held id
 	ids=$(bpftool prog show 2>/dev/null |
-		awk '/name (ds_|lsm_|tp_openat|tp_process_exit|arena_|skel_)/ { sub(":", "", $1); print $1 }')
+		awk '/name (ds_|lsm_|tp_openat|tp_process_exit|arena_|libarena_|skel_)/ { sub(":", "", $1); print $1 }')
 	[ -z "$ids" ] && return 1
 	held=$(cat /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '/^prog_id:/ { print $2 }' | sort -u)
 	for id in $ids; do
