@@ -4,7 +4,6 @@
  *
  * SEC("syscall") programs, run from userspace with bpf_prog_test_run_opts:
  *   ds_init      set up the allocator and create the selected structure
- *   ds_op        one operation (manual trigger)
  *   ds_batch     a kernel worker's batch of workload operations
  *   ds_verify    reclaim deferred frees, then verify from the kernel
  * and, from libarena-ds.bpf.o, which this object is linked with, the
@@ -74,27 +73,6 @@ int ds_init(struct skel_init_args *a)
 	}
 	arena_refill(SKEL_RESERVE_TARGET);
 	a->rc = DS_SUCCESS;
-	return 0;
-}
-
-SEC("syscall")
-int ds_op(struct ds_req *ctx)
-{
-	struct ds_req r = {};
-	void __arena *head = ds_head;
-	int rc;
-
-	if (!head)
-		return -1;
-	r.op = ctx->op;
-	r.key = ctx->key;
-	r.value = ctx->value;
-	r.hi = ctx->hi;
-	arena_refill(SKEL_RESERVE_LOW);
-	rc = skel_dispatch(head, &r);
-	ctx->rc = rc;
-	ctx->out_key = r.out_key;
-	ctx->out_value = r.out_value;
 	return 0;
 }
 
