@@ -169,6 +169,21 @@ DS_API int ds_##name##_range(struct ds_##name##_head __arena *h __arg_arena,	\
 	return DS_ERROR_INVALID;					\
 }
 
+/*
+ * pop for structures without a "take one" operation: counted, always
+ * DS_ERROR_INVALID.  Any context, wait-free.
+ */
+#define DS_DEFINE_NO_POP(name)							\
+DS_API int ds_##name##_pop(struct ds_##name##_head __arena *h __arg_arena,	\
+			   __u64 *key, __u64 *value)				\
+{									\
+	arena_bind();							\
+	(void)key;							\
+	(void)value;							\
+	ds_count(&h->stats, DS_OP_POP, DS_ERROR_INVALID);		\
+	return DS_ERROR_INVALID;					\
+}
+
 /* quiesce for structures whose head holds an EBR domain `ebr`. */
 #define DS_DEFINE_EBR_QUIESCE(name)						\
 DS_API int ds_##name##_quiesce(struct ds_##name##_head __arena *h __arg_arena)	\
