@@ -69,16 +69,6 @@ static __always_inline int ds_dispatch(int kind, void __arena *head, struct ds_r
 	}
 }
 
-/* Bytes of a head of kind @kind. */
-static __always_inline __u64 ds_head_size(int kind)
-{
-	switch (kind) {
-#define DS_REGISTER(name) case DS_KIND_##name: return sizeof(struct ds_##name##_head);
-#include "registry.def"
-#undef DS_REGISTER
-	default:
-		return 0;
-	}
 }
 
 /* Summed statistics of the structure at @head. */
