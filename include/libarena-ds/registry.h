@@ -69,8 +69,6 @@ static __always_inline int ds_dispatch(int kind, void __arena *head, struct ds_r
 	}
 }
 
-}
-
 /* Summed statistics of the structure at @head. */
 static __always_inline void ds_get_stats(int kind, void __arena *head, struct ds_stats *out)
 {
