@@ -151,6 +151,9 @@ $(SKEL_BIN): $(DRIVER_OBJS) $(LINCHECK_OBJ)/lincheck.o $(LIB_A)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# `make run`: both worlds on one hash for a few seconds: userspace threads,
+# kernel workers and the kernel hooks, then verify from both sides.
+RUN_ARGS ?= -D hash -K -t 2 -o 5000000 -d 5 -v
 run: deps
 	$(Q)$(MAKE) all
 	./$(SKEL_BIN) $(RUN_ARGS)
