@@ -179,12 +179,6 @@ static struct ds_hash_node *crowded(struct ds_hash_head *h, __u32 *bucket)
 	return NULL;
 }
 
-static void expect_corrupt(struct ds_hash_head *h, int why)
-{
-	assert_int_equal(ds_hash_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, why);
-}
-
 static void test_hash_verify_catches_wrong_bucket(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
@@ -198,7 +192,7 @@ static void test_hash_verify_catches_wrong_bucket(void **state)
 	h->bucket[b] = n->next;
 	n->next = h->bucket[other];
 	h->bucket[other] = (__u64)n;
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 }
 
 static void test_hash_verify_catches_order(void **state)
@@ -214,7 +208,7 @@ static void test_hash_verify_catches_order(void **state)
 	t = n->key;		/* same bucket, swapped order */
 	n->key = m->key;
 	m->key = t;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_hash_verify_catches_cycle(void **state)
@@ -227,7 +221,7 @@ static void test_hash_verify_catches_cycle(void **state)
 	n = crowded(h, &b);
 	m = DS_HASH_PTR(n->next);
 	m->next = (__u64)n;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_hash_verify_catches_duplicate(void **state)
@@ -240,7 +234,7 @@ static void test_hash_verify_catches_duplicate(void **state)
 	n = crowded(h, &b);
 	m = DS_HASH_PTR(n->next);
 	m->key = n->key;
-	expect_corrupt(h, DS_CORRUPT_DUPLICATE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_DUPLICATE);
 }
 
 static void test_hash_verify_catches_count(void **state)
@@ -252,7 +246,7 @@ static void test_hash_verify_catches_count(void **state)
 	(void)state;
 	n = crowded(h, &b);
 	h->bucket[b] = n->next;	/* drop a node behind the counters' back */
-	expect_corrupt(h, DS_CORRUPT_COUNT);
+	unit_expect_corrupt(K, h, DS_CORRUPT_COUNT);
 }
 
 static void test_hash_verify_catches_mark(void **state)
@@ -264,7 +258,7 @@ static void test_hash_verify_catches_mark(void **state)
 	(void)state;
 	n = crowded(h, &b);
 	n->next |= DS_HASH_MARK;
-	expect_corrupt(h, DS_CORRUPT_MARK);
+	unit_expect_corrupt(K, h, DS_CORRUPT_MARK);
 }
 
 static void test_hash_verify_catches_wild_pointer(void **state)
@@ -276,33 +270,24 @@ static void test_hash_verify_catches_wild_pointer(void **state)
 	(void)state;
 	n = crowded(h, &b);
 	n->next = 0xdead0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 	n->next = ARENA_BASE + 4;	/* in the arena, misaligned */
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 }
 
 /* Running dry: NOMEM, nothing lost, and works again after deletes. */
 static void test_hash_exhaustion(void **state)
 {
 	struct ds_hash_head *h;
-	__u64 k, stored = 0;
-	int rc = DS_SUCCESS;
+	__u64 k, stored;
 
 	(void)state;
 	arena_standalone_fini();
 	assert_int_equal(arena_standalone_init(64), 0);
 	h = ds_create(K);
 	assert_non_null(h);
-	for (k = 0; k < 100000; k++) {
-		rc = ds_hash_insert(h, k, k);
-		if (rc == DS_ERROR_NOMEM)
-			break;
-		assert_int_equal(rc, DS_SUCCESS);
-		stored++;
-	}
-	assert_int_equal(rc, DS_ERROR_NOMEM);
+	stored = unit_fill_until_nomem(K, h, 100000, 0);
 	assert_true(stored > 100);
-	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
 	for (k = 0; k < stored; k++) {
 		__u64 v = ~0ULL;
 
