@@ -178,23 +178,10 @@ static void test_msqueue_stress_generic(void **state)
 
 /* ---- verify catches corruption */
 
-static void *queue_with(int n)
-{
-	return unit_filled(K, n, 0);
-}
-
-/* Node @i of the chain: 0 is the dummy, 1..n the elements. */
-static void *nth(void *p, int i)
-{
-	struct ds_msqueue_head *h = p;
-	struct ds_msqueue_node *n = DS_MSQUEUE_PTR(h->head);
-
-	while (i--)
-		n = DS_MSQUEUE_PTR(n->next);
-	return n;
-}
-
-static const struct unit_chain chain = { K, nth, offsetof(struct ds_msqueue_node, next) };
+/* Node 0 is the dummy, 1..n the elements. */
+static const struct unit_chain chain = {
+	K, offsetof(struct ds_msqueue_head, head), offsetof(struct ds_msqueue_node, next)
+};
 
 static void plant_cycle(void *h)
 {
@@ -225,9 +212,9 @@ static void plant_bad_tail(void *p)
 	__u64 good = h->tail;
 	void *stray;
 
-	h->tail = (__u64)nth(h, 4);	/* one behind: allowed (enqueue half done) */
+	h->tail = (__u64)unit_chain_nth(&chain, h, 4);	/* one behind: allowed (enqueue half done) */
 	assert_int_equal(ds_msqueue_verify(h), DS_SUCCESS);
-	h->tail = (__u64)nth(h, 2);	/* on the chain but far behind */
+	h->tail = (__u64)unit_chain_nth(&chain, h, 2);	/* on the chain but far behind */
 	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 	stray = bpf_arena_alloc(sizeof(struct ds_msqueue_node));
 	assert_non_null(stray);
@@ -241,7 +228,7 @@ static void plant_bad_tail(void *p)
 }
 
 #define CORRUPTION(what, n, why) \
-	{ "test_msqueue_verify_catches_" #what, K, queue_with, n, plant_##what, why }
+	{ "test_msqueue_verify_catches_" #what, K, NULL, n, plant_##what, why }
 
 static const struct unit_corruption corruptions[] = {
 	CORRUPTION(cycle, 5, DS_CORRUPT_CYCLE),

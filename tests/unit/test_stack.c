@@ -130,23 +130,10 @@ static void test_stack_stress_generic(void **state)
 
 /* ---- verify catches corruption */
 
-static void *stack_with(int n)
-{
-	return unit_filled(K, n, 0);
-}
-
-/* Node @i from the top (0 is the top). */
-static void *nth(void *p, int i)
-{
-	struct ds_stack_head *h = p;
-	struct ds_stack_node *n = DS_STACK_PTR(h->top);
-
-	while (i--)
-		n = DS_STACK_PTR(n->next);
-	return n;
-}
-
-static const struct unit_chain chain = { K, nth, offsetof(struct ds_stack_node, next) };
+/* Node 0 is the top. */
+static const struct unit_chain chain = {
+	K, offsetof(struct ds_stack_head, top), offsetof(struct ds_stack_node, next)
+};
 
 static void plant_cycle(void *h)
 {
@@ -176,7 +163,7 @@ static void plant_wild_pointer(void *p)
 }
 
 #define CORRUPTION(what, n, why) \
-	{ "test_stack_verify_catches_" #what, K, stack_with, n, plant_##what, why }
+	{ "test_stack_verify_catches_" #what, K, NULL, n, plant_##what, why }
 
 static const struct unit_corruption corruptions[] = {
 	CORRUPTION(cycle, 5, DS_CORRUPT_CYCLE),

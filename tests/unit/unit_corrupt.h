@@ -6,8 +6,8 @@
  *
  * A suite is a table of struct unit_corruption, one cmocka case per row
  * (UNIT_CORRUPTION_TEST()).  Each case builds a verified structure of
- * @n elements, lets @plant break it, and then verify must fail with
- * @reason.  A plant of several steps checks the earlier ones itself with
+ * @n elements (with @build, or unit_filled() if NULL), lets @plant break
+ * it, and then verify must fail with @reason.  A plant of several steps checks the earlier ones itself with
  * unit_expect_corrupt().  Singly linked structures (stack, queue) share the
  * unit_chain_*() plants.
  */
@@ -45,7 +45,8 @@ static inline void *unit_filled(int kind, int n, int laps)
 struct unit_corruption {
 	const char *name;		/* the case's name in the test output */
 	int kind;
-	void *(*build)(int n);		/* a verified structure of @n elements */
+	void *(*build)(int n);		/* a verified structure of @n elements,
+					 * NULL: unit_filled(kind, n, 0) */
 	int n;
 	void (*plant)(void *head);	/* the fault */
 	__u32 reason;			/* what verify must then report */
@@ -54,7 +55,7 @@ struct unit_corruption {
 static inline void unit_corruption_run(void **state)
 {
 	const struct unit_corruption *c = *state;
-	void *h = c->build(c->n);
+	void *h = c->build ? c->build(c->n) : unit_filled(c->kind, c->n, 0);
 
 	assert_non_null(h);
 	c->plant(h);
@@ -66,36 +67,47 @@ static inline void unit_corruption_run(void **state)
 	{ (c).name, unit_corruption_run, unit_setup, unit_teardown, (void *)&(c) }
 
 /*
- * A singly linked chain: @nth(head, i) is node i from the head's first link
- * on, and each node keeps the address of the next at offset @next_off.
+ * A singly linked chain: the head keeps the address of node 0 at offset
+ * @first_off, and each node the address of the next at @next_off.
  */
 struct unit_chain {
 	int kind;
-	void *(*nth)(void *head, int i);
+	size_t first_off;
 	size_t next_off;
 };
 
+/* Node @i of the chain. */
+static inline void *unit_chain_nth(const struct unit_chain *c, void *h, int i)
+{
+	__u64 n = *(__u64 *)((char *)h + c->first_off);
+
+	while (i--)
+		n = *(__u64 *)(n + c->next_off);
+	return (void *)n;
+}
+
+/* The link out of node @i. */
 static inline __u64 *unit_chain_link(const struct unit_chain *c, void *h, int i)
 {
-	return (__u64 *)((char *)c->nth(h, i) + c->next_off);
+	return (__u64 *)((char *)unit_chain_nth(c, h, i) + c->next_off);
 }
 
 /* Node @last links back to node @to, then to node 0, then to itself: each
  * a cycle (the last is left for the caller's check). */
 static inline void unit_chain_cycle(const struct unit_chain *c, void *h, int last, int to)
 {
-	*unit_chain_link(c, h, last) = (__u64)c->nth(h, to);
+	*unit_chain_link(c, h, last) = (__u64)unit_chain_nth(c, h, to);
 	unit_expect_corrupt(c->kind, h, DS_CORRUPT_CYCLE);
-	*unit_chain_link(c, h, last) = (__u64)c->nth(h, 0);
+	*unit_chain_link(c, h, last) = (__u64)unit_chain_nth(c, h, 0);
 	unit_expect_corrupt(c->kind, h, DS_CORRUPT_CYCLE);
-	*unit_chain_link(c, h, last) = (__u64)c->nth(h, last);
+	*unit_chain_link(c, h, last) = (__u64)unit_chain_nth(c, h, last);
 }
 
 /* Node @i drops out of the chain behind the counters' back (COUNT), and is
  * put back (verify passes again). */
 static inline void unit_chain_drop(const struct unit_chain *c, void *h, int i)
 {
-	void *lost = c->nth(h, i);
+	void *lost = unit_chain_nth(c, h, i);
 
 	*unit_chain_link(c, h, i - 1) = *unit_chain_link(c, h, i);
 	unit_expect_corrupt(c->kind, h, DS_CORRUPT_COUNT);
@@ -107,7 +119,7 @@ static inline void unit_chain_drop(const struct unit_chain *c, void *h, int i)
  * next node, @skew bytes off (left for the caller's check). */
 static inline void unit_chain_wild(const struct unit_chain *c, void *h, int i, int skew)
 {
-	__u64 next = (__u64)c->nth(h, i + 1);
+	__u64 next = (__u64)unit_chain_nth(c, h, i + 1);
 
 	*unit_chain_link(c, h, i) = 0xdead0000;
 	unit_expect_corrupt(c->kind, h, DS_CORRUPT_POINTER);
