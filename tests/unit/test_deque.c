@@ -358,12 +358,8 @@ int main(void)
 		T(test_deque_model),
 		T(test_deque_stress),
 		T(test_deque_stress_last),
-		UNIT_CORRUPTION_TEST(corruptions[0]),
-		UNIT_CORRUPTION_TEST(corruptions[1]),
-		UNIT_CORRUPTION_TEST(corruptions[2]),
-		UNIT_CORRUPTION_TEST(corruptions[3]),
 		T(test_deque_exhaustion),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

@@ -370,14 +370,8 @@ int main(void)
 		T(test_mpmc_model),
 		T(test_mpmc_stress),
 		T(test_mpmc_stress_mixed),
-		UNIT_CORRUPTION_TEST(corruptions[0]),
-		UNIT_CORRUPTION_TEST(corruptions[1]),
-		UNIT_CORRUPTION_TEST(corruptions[2]),
-		UNIT_CORRUPTION_TEST(corruptions[3]),
-		UNIT_CORRUPTION_TEST(corruptions[4]),
-		UNIT_CORRUPTION_TEST(corruptions[5]),
 		T(test_mpmc_exhaustion),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

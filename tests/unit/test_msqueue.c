@@ -280,13 +280,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msqueue_stress_mixed, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_msqueue_stress_many_consumers, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_msqueue_stress_generic, unit_setup, unit_teardown),
-		UNIT_CORRUPTION_TEST(corruptions[0]),
-		UNIT_CORRUPTION_TEST(corruptions[1]),
-		UNIT_CORRUPTION_TEST(corruptions[2]),
-		UNIT_CORRUPTION_TEST(corruptions[3]),
-		UNIT_CORRUPTION_TEST(corruptions[4]),
 		cmocka_unit_test_setup_teardown(test_msqueue_exhaustion, unit_setup, unit_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

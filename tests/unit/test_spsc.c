@@ -289,13 +289,8 @@ int main(void)
 		T(test_spsc_full),
 		T(test_spsc_model),
 		T(test_spsc_stress),
-		UNIT_CORRUPTION_TEST(corruptions[0]),
-		UNIT_CORRUPTION_TEST(corruptions[1]),
-		UNIT_CORRUPTION_TEST(corruptions[2]),
-		UNIT_CORRUPTION_TEST(corruptions[3]),
-		UNIT_CORRUPTION_TEST(corruptions[4]),
 		T(test_spsc_exhaustion),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

@@ -215,12 +215,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stack_stress_mixed, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_stack_stress_push_then_drain, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_stack_stress_generic, unit_setup, unit_teardown),
-		UNIT_CORRUPTION_TEST(corruptions[0]),
-		UNIT_CORRUPTION_TEST(corruptions[1]),
-		UNIT_CORRUPTION_TEST(corruptions[2]),
-		UNIT_CORRUPTION_TEST(corruptions[3]),
 		cmocka_unit_test_setup_teardown(test_stack_exhaustion, unit_setup, unit_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

@@ -5,7 +5,7 @@
  * right reason.  Included by unit.h.
  *
  * A suite is a table of struct unit_corruption, one cmocka case per row
- * (UNIT_CORRUPTION_TEST()).  Each case builds a verified structure of
+ * (main() returns UNIT_RUN_TESTS(tests, rows)).  Each case builds a verified structure of
  * @n elements (with @build, or unit_filled() if NULL), lets @plant break
  * it, and then verify must fail with @reason.  A plant of several steps checks the earlier ones itself with
  * unit_expect_corrupt().  Singly linked structures (stack, queue) share the
@@ -65,6 +65,29 @@ static inline void unit_corruption_run(void **state)
 /* The cmocka case of row @c (a const struct unit_corruption). */
 #define UNIT_CORRUPTION_TEST(c)						\
 	{ (c).name, unit_corruption_run, unit_setup, unit_teardown, (void *)&(c) }
+
+/* Run the @n cmocka cases @tests, then one case per row of @rows. */
+static inline int unit_run_tests(const struct CMUnitTest *tests, size_t n,
+				 const struct unit_corruption *rows, size_t nrows)
+{
+	struct CMUnitTest *all = calloc(n + nrows, sizeof(*all));
+	size_t i;
+	int rc;
+
+	if (!all)
+		return -1;
+	memcpy(all, tests, n * sizeof(*all));
+	for (i = 0; i < nrows; i++)
+		all[n + i] = (struct CMUnitTest)UNIT_CORRUPTION_TEST(rows[i]);
+	rc = _cmocka_run_group_tests("tests", all, n + nrows, NULL, NULL);
+	free(all);
+	return rc;
+}
+
+#define UNIT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* main()'s return: the cases of array @tests, then the rows of @rows. */
+#define UNIT_RUN_TESTS(tests, rows)					\
+	unit_run_tests(tests, UNIT_ARRAY_SIZE(tests), rows, UNIT_ARRAY_SIZE(rows))
 
 /*
  * A singly linked chain: the head keeps the address of node 0 at offset
