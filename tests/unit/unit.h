@@ -10,8 +10,11 @@
  *                              and conservation
  *   unit_check_conservation() - elements and allocator objects agree, the
  *                              driver's rule (inline structures included)
- * Sequence structures (FIFO/LIFO/deque) and corruption suites have theirs in
- * unit_model.h and unit_corrupt.h, included at the end.
+ *   unit_fill_until_nomem()  - insert until the arena runs dry
+ * Sequence structures (FIFO/LIFO/deque: unit_model_check_seq(),
+ * unit_prodcons()) and corruption suites (unit_expect_corrupt(), tables of
+ * struct unit_corruption) have theirs in unit_model.h and unit_corrupt.h,
+ * included at the end.
  * Scale follows TEST_MODE (quick / verify / stress).
  */
 #ifndef __UNIT_H
