@@ -117,12 +117,6 @@ static struct ds_btree_node *root(struct ds_btree_head *h)
 	return DS_BTREE_NODE(h->root);
 }
 
-static void expect_corrupt(struct ds_btree_head *h, int why)
-{
-	assert_int_equal(ds_btree_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, why);
-}
-
 static void test_btree_verify_catches_leaf_order(void **state)
 {
 	struct ds_btree_head *h = btree_with(1000);
@@ -131,7 +125,7 @@ static void test_btree_verify_catches_leaf_order(void **state)
 	(void)state;
 	l->keys[2] = l->keys[4];
 	DS_BTREE_REC(l->slot[2])->key = l->keys[2];
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_btree_verify_catches_duplicate(void **state)
@@ -142,7 +136,7 @@ static void test_btree_verify_catches_duplicate(void **state)
 	(void)state;
 	l->keys[3] = l->keys[2];
 	DS_BTREE_REC(l->slot[3])->key = l->keys[3];
-	expect_corrupt(h, DS_CORRUPT_DUPLICATE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_DUPLICATE);
 }
 
 static void test_btree_verify_catches_separator(void **state)
@@ -153,7 +147,7 @@ static void test_btree_verify_catches_separator(void **state)
 	(void)state;
 	/* Still ordered inside the node, but above keys of its right child. */
 	in->keys[1] = child(in, 2)->keys[1];
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_btree_verify_catches_fill(void **state)
@@ -163,7 +157,7 @@ static void test_btree_verify_catches_fill(void **state)
 
 	(void)state;
 	l->nkeys = DS_BTREE_LEAF_MIN - 1;	/* underfull leaf */
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 }
 
 static void test_btree_verify_catches_overfull(void **state)
@@ -173,7 +167,7 @@ static void test_btree_verify_catches_overfull(void **state)
 
 	(void)state;
 	in->nkeys = DS_BTREE_INT_MAX + 1;
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 }
 
 static void test_btree_verify_catches_leaf_depth(void **state)
@@ -184,7 +178,7 @@ static void test_btree_verify_catches_leaf_depth(void **state)
 	(void)state;
 	/* Hang a leaf directly under the root in place of an internal node. */
 	r->slot[0] = in->slot[0];
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 }
 
 static void test_btree_verify_catches_chain(void **state)
@@ -194,7 +188,7 @@ static void test_btree_verify_catches_chain(void **state)
 
 	(void)state;
 	l->next = DS_BTREE_NODE(l->next)->next;	/* skip a leaf */
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 }
 
 static void test_btree_verify_catches_chain_end(void **state)
@@ -206,7 +200,7 @@ static void test_btree_verify_catches_chain_end(void **state)
 	while (!n->leaf)
 		n = child(n, n->nkeys);
 	n->next = (__u64)child(root(h), 0);
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 }
 
 static void test_btree_verify_catches_wild_child(void **state)
@@ -215,7 +209,7 @@ static void test_btree_verify_catches_wild_child(void **state)
 
 	(void)state;
 	root(h)->slot[1] += 8;		/* inside the pool, not a node */
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 }
 
 static void test_btree_verify_catches_wild_record(void **state)
@@ -225,7 +219,7 @@ static void test_btree_verify_catches_wild_record(void **state)
 
 	(void)state;
 	l->slot[0] = 0xdead0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 }
 
 static void test_btree_verify_catches_count(void **state)
@@ -234,32 +228,23 @@ static void test_btree_verify_catches_count(void **state)
 
 	(void)state;
 	ds_count(&h->stats, DS_OP_DELETE, DS_SUCCESS);
-	expect_corrupt(h, DS_CORRUPT_COUNT);
+	unit_expect_corrupt(K, h, DS_CORRUPT_COUNT);
 }
 
 /* Running dry on records: NOMEM, nothing lost, works after deletes. */
 static void test_btree_exhaustion(void **state)
 {
 	struct ds_btree_head *h;
-	__u64 k, stored = 0, c;
+	__u64 k, stored, c;
 	__u32 pages = (sizeof(struct ds_btree_head) + 8191) / 4096;
-	int rc = 0;
 
 	(void)state;
 	arena_standalone_fini();
 	assert_int_equal(arena_standalone_init(pages + 40), 0);
 	h = ds_create(K);
 	assert_non_null(h);
-	for (k = 0; k < 1000000; k++) {
-		rc = ds_btree_insert(h, k, k);
-		if (rc == DS_ERROR_NOMEM)
-			break;
-		assert_int_equal(rc, DS_SUCCESS);
-		stored++;
-	}
-	assert_int_equal(rc, DS_ERROR_NOMEM);
+	stored = unit_fill_until_nomem(K, h, 1000000, 0);
 	assert_true(stored > 1000);
-	assert_int_equal(ds_btree_verify(h), DS_SUCCESS);
 	assert_int_equal(ds_btree_range(h, 0, stored, &c), DS_SUCCESS);
 	assert_int_equal(c, stored);
 	for (k = 0; k < 10; k++)
@@ -272,20 +257,12 @@ static void test_btree_exhaustion(void **state)
 static void test_btree_pool_exhaustion(void **state)
 {
 	struct ds_btree_head *h = ds_create(K);
-	__u64 k, stored = 0;
-	int rc = 0;
+	__u64 stored;
 
 	(void)state;
 	/* Spread keys so that every leaf ends half full: 8 keys per node. */
-	for (k = 0; k < 1000000; k++) {
-		rc = ds_btree_insert(h, k, k);
-		if (rc != DS_SUCCESS)
-			break;
-		stored++;
-	}
-	assert_int_equal(rc, DS_ERROR_NOMEM);
+	stored = unit_fill_until_nomem(K, h, 1000000, 0);
 	assert_true(ds_btree_pool_avail(h) < h->depth + 2);
-	assert_int_equal(ds_btree_verify(h), DS_SUCCESS);
 	assert_int_equal(ds_btree_search(h, stored - 1, NULL), DS_SUCCESS);
 	assert_true(unit_alloc_current() == (__s64)stored);
 }

@@ -95,77 +95,24 @@ static void test_deque_full(void **state)
 	assert_int_equal(ds_deque_verify(h), DS_SUCCESS);
 }
 
+/* Steal with the element's key and value, for the model's final drain. */
+static int deque_steal(void *h, __u64 *k, __u64 *v)
+{
+	return ds_deque_steal_any(h, k, v);
+}
+
 /*
  * Random operations against a plain reference deque: push and owner pop at
- * the bottom, steal and peek at the top.  Same return codes, keys, values
- * and final contents.
+ * the bottom, steal (delete) and peek (search) at the top.  Same return
+ * codes, keys, values and final contents (oldest to newest through steals).
  */
 static void test_deque_model(void **state)
 {
-	struct ds_deque_head *h = deque_new();
-	unsigned long nops = unit_scale(100000), i, fulls = 0, empties = 0;
-	__u64 *rk = calloc(CAP, sizeof(*rk)), *rv = calloc(CAP, sizeof(*rv));
-	__u64 rtop = 0, rbot = 0, rng = 4242, x, k = 0, v = 0;
-	int rc, p;
-
 	(void)state;
-	assert_non_null(rk);
-	assert_non_null(rv);
-	for (i = 0; i < nops; i++) {
-		int fill = (i / 12000) % 2 == 0;
-
-		x = wl_next(&rng);
-		p = x % 100;
-		if (p < (fill ? 70 : 20)) {
-			rc = ds_deque_insert(h, x >> 40, x);
-			if (rbot - rtop == CAP) {
-				assert_int_equal(rc, DS_ERROR_FULL);
-				fulls++;
-			} else {
-				assert_int_equal(rc, DS_SUCCESS);
-				rk[rbot % CAP] = x >> 40;
-				rv[rbot % CAP] = x;
-				rbot++;
-			}
-		} else if (p < (fill ? 80 : 45)) {
-			/* delete = steal the oldest */
-			rc = ds_deque_delete(h, x);
-			assert_int_equal(rc, rbot == rtop ? DS_ERROR_NOT_FOUND : DS_SUCCESS);
-			if (rbot != rtop)
-				rtop++;
-		} else if (p < (fill ? 90 : 85)) {
-			/* pop = the owner takes the newest */
-			rc = ds_deque_pop(h, &k, &v);
-			if (rbot == rtop) {
-				assert_int_equal(rc, DS_ERROR_NOT_FOUND);
-				empties++;
-			} else {
-				assert_int_equal(rc, DS_SUCCESS);
-				rbot--;
-				assert_true(k == rk[rbot % CAP] && v == rv[rbot % CAP]);
-			}
-		} else {
-			rc = ds_deque_search(h, x, &v);
-			assert_int_equal(rc, rbot == rtop ? DS_ERROR_NOT_FOUND : DS_SUCCESS);
-			if (rbot != rtop)
-				assert_true(v == rv[rtop % CAP]);
-		}
-	}
-	assert_true(fulls > 0);
-	assert_true(empties > 0);
-	assert_int_equal(ds_deque_verify(h), DS_SUCCESS);
-	/* Final contents: oldest to newest through steals. */
-	while (rtop != rbot) {
-		assert_int_equal(ds_deque_steal_any(h, &k, &v), DS_SUCCESS);
-		assert_true(k == rk[rtop % CAP] && v == rv[rtop % CAP]);
-		rtop++;
-	}
-	assert_int_equal(ds_deque_steal_any(h, &k, &v), DS_ERROR_NOT_FOUND);
-	assert_int_equal(ds_deque_pop(h, &k, &v), DS_ERROR_NOT_FOUND);
-	assert_int_equal(ds_deque_verify(h), DS_SUCCESS);
-	assert_true(unit_alloc_current() == 0);
-	free(rk);
-	free(rv);
+	unit_model_check_seq(&(struct unit_seq){ .kind = DS_KIND_deque,
+						 .order = UNIT_POP_NEWEST | UNIT_SEARCH_PEEK,
+						 .nops = unit_scale(100000), .seed = 4242,
+						 .capacity = CAP, .take_oldest = deque_steal });
 }
 
 /* ---- 1 owner (push/pop) + 2 thieves: pops + steals = pushes, none twice */
@@ -347,60 +294,48 @@ static void test_deque_stress_last(void **state)
 
 /* ---- verify catches each kind of corruption */
 
-static struct ds_deque_head *deque_with(int n)
+static void *deque_with(int n)
 {
-	struct ds_deque_head *h = deque_new();
-	int i;
-
-	for (i = 0; i < CAP - 3; i++) {
-		assert_int_equal(ds_deque_insert(h, i, i), DS_SUCCESS);
-		assert_int_equal(ds_deque_delete(h, 0), DS_SUCCESS);
-	}
-	for (i = 0; i < n; i++)
-		assert_int_equal(ds_deque_insert(h, i, i), DS_SUCCESS);
-	assert_int_equal(ds_deque_verify(h), DS_SUCCESS);
-	return h;
+	return unit_filled(DS_KIND_deque, n, CAP - 3);
 }
 
-static void test_deque_verify_catches_overrun(void **state)
+static void plant_overrun(void *p)
 {
-	struct ds_deque_head *h = deque_with(5);
+	struct ds_deque_head *h = p;
 
-	(void)state;
 	h->bottom = h->top + CAP + 1;
-	assert_int_equal(ds_deque_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
 }
 
-static void test_deque_verify_catches_top_past_bottom(void **state)
+static void plant_top_past_bottom(void *p)
 {
-	struct ds_deque_head *h = deque_with(5);
+	struct ds_deque_head *h = p;
 
-	(void)state;
 	h->top = h->bottom + 1;
-	assert_int_equal(ds_deque_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
 }
 
-static void test_deque_verify_catches_count(void **state)
+static void plant_count(void *p)
 {
-	struct ds_deque_head *h = deque_with(5);
+	struct ds_deque_head *h = p;
 
-	(void)state;
 	h->bottom--;			/* the newest vanishes behind the counters */
-	assert_int_equal(ds_deque_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_COUNT);
 }
 
-static void test_deque_verify_catches_capacity(void **state)
+static void plant_capacity(void *p)
 {
-	struct ds_deque_head *h = deque_with(5);
+	struct ds_deque_head *h = p;
 
-	(void)state;
 	h->capacity = 0;
-	assert_int_equal(ds_deque_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_SHAPE);
 }
+
+#define CORRUPTION(what, why) \
+	{ "test_deque_verify_catches_" #what, DS_KIND_deque, deque_with, 5, plant_##what, why }
+
+static const struct unit_corruption corruptions[] = {
+	CORRUPTION(overrun, DS_CORRUPT_INDEX),
+	CORRUPTION(top_past_bottom, DS_CORRUPT_INDEX),
+	CORRUPTION(count, DS_CORRUPT_COUNT),
+	CORRUPTION(capacity, DS_CORRUPT_SHAPE),
+};
 
 static void test_deque_exhaustion(void **state)
 {
@@ -423,12 +358,8 @@ int main(void)
 		T(test_deque_model),
 		T(test_deque_stress),
 		T(test_deque_stress_last),
-		T(test_deque_verify_catches_overrun),
-		T(test_deque_verify_catches_top_past_bottom),
-		T(test_deque_verify_catches_count),
-		T(test_deque_verify_catches_capacity),
 		T(test_deque_exhaustion),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

@@ -150,9 +150,9 @@ static void test_hash_update_concurrent(void **state)
 }
 
 /* A table with keys 0, 1, ..., n-1 (value = key). */
-static struct ds_hash_head *hash_with(int n)
+static void *hash_with(int n)
 {
-	struct ds_hash_head *h = ds_create(K);
+	void *h = ds_create(K);
 	int i;
 
 	assert_non_null(h);
@@ -179,130 +179,110 @@ static struct ds_hash_node *crowded(struct ds_hash_head *h, __u32 *bucket)
 	return NULL;
 }
 
-static void expect_corrupt(struct ds_hash_head *h, int why)
+/* The second node of that bucket. */
+static struct ds_hash_node *second(struct ds_hash_head *h)
 {
-	assert_int_equal(ds_hash_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, why);
+	__u32 b;
+
+	return DS_HASH_PTR(crowded(h, &b)->next);
 }
 
-static void test_hash_verify_catches_wrong_bucket(void **state)
+static void plant_wrong_bucket(void *p)
 {
-	struct ds_hash_head *h = hash_with(10000);
+	struct ds_hash_head *h = p;
 	struct ds_hash_node *n;
 	__u32 b, other;
 
-	(void)state;
 	n = crowded(h, &b);
 	other = (b + 1) & DS_HASH_MASK;
 	/* Move the first node of bucket b to the front of another bucket. */
 	h->bucket[b] = n->next;
 	n->next = h->bucket[other];
 	h->bucket[other] = (__u64)n;
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
 }
 
-static void test_hash_verify_catches_order(void **state)
+static void plant_order(void *h)
 {
-	struct ds_hash_head *h = hash_with(10000);
-	struct ds_hash_node *n, *m;
-	__u64 t;
+	struct ds_hash_node *m = second(h), *n;
 	__u32 b;
+	__u64 t;
 
-	(void)state;
 	n = crowded(h, &b);
-	m = DS_HASH_PTR(n->next);
 	t = n->key;		/* same bucket, swapped order */
 	n->key = m->key;
 	m->key = t;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
 }
 
-static void test_hash_verify_catches_cycle(void **state)
+static void plant_cycle(void *h)
 {
-	struct ds_hash_head *h = hash_with(10000);
-	struct ds_hash_node *n, *m;
+	struct ds_hash_node *m = second(h);
 	__u32 b;
 
-	(void)state;
-	n = crowded(h, &b);
-	m = DS_HASH_PTR(n->next);
-	m->next = (__u64)n;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	m->next = (__u64)crowded(h, &b);
 }
 
-static void test_hash_verify_catches_duplicate(void **state)
+static void plant_duplicate(void *h)
 {
-	struct ds_hash_head *h = hash_with(10000);
-	struct ds_hash_node *n, *m;
+	struct ds_hash_node *m = second(h);
 	__u32 b;
 
-	(void)state;
-	n = crowded(h, &b);
-	m = DS_HASH_PTR(n->next);
-	m->key = n->key;
-	expect_corrupt(h, DS_CORRUPT_DUPLICATE);
+	m->key = crowded(h, &b)->key;
 }
 
-static void test_hash_verify_catches_count(void **state)
+static void plant_count(void *p)
 {
-	struct ds_hash_head *h = hash_with(10000);
+	struct ds_hash_head *h = p;
 	struct ds_hash_node *n;
 	__u32 b;
 
-	(void)state;
 	n = crowded(h, &b);
 	h->bucket[b] = n->next;	/* drop a node behind the counters' back */
-	expect_corrupt(h, DS_CORRUPT_COUNT);
 }
 
-static void test_hash_verify_catches_mark(void **state)
+static void plant_mark(void *h)
 {
-	struct ds_hash_head *h = hash_with(10000);
+	__u32 b;
+
+	crowded(h, &b)->next |= DS_HASH_MARK;
+}
+
+static void plant_wild_pointer(void *h)
+{
 	struct ds_hash_node *n;
 	__u32 b;
 
-	(void)state;
-	n = crowded(h, &b);
-	n->next |= DS_HASH_MARK;
-	expect_corrupt(h, DS_CORRUPT_MARK);
-}
-
-static void test_hash_verify_catches_wild_pointer(void **state)
-{
-	struct ds_hash_head *h = hash_with(10000);
-	struct ds_hash_node *n;
-	__u32 b;
-
-	(void)state;
 	n = crowded(h, &b);
 	n->next = 0xdead0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 	n->next = ARENA_BASE + 4;	/* in the arena, misaligned */
-	expect_corrupt(h, DS_CORRUPT_POINTER);
 }
+
+#define CORRUPTION(what, why) \
+	{ "test_hash_verify_catches_" #what, K, hash_with, 10000, plant_##what, why }
+
+static const struct unit_corruption corruptions[] = {
+	CORRUPTION(wrong_bucket, DS_CORRUPT_SHAPE),
+	CORRUPTION(order, DS_CORRUPT_ORDER),
+	CORRUPTION(cycle, DS_CORRUPT_ORDER),
+	CORRUPTION(duplicate, DS_CORRUPT_DUPLICATE),
+	CORRUPTION(count, DS_CORRUPT_COUNT),
+	CORRUPTION(mark, DS_CORRUPT_MARK),
+	CORRUPTION(wild_pointer, DS_CORRUPT_POINTER),
+};
 
 /* Running dry: NOMEM, nothing lost, and works again after deletes. */
 static void test_hash_exhaustion(void **state)
 {
 	struct ds_hash_head *h;
-	__u64 k, stored = 0;
-	int rc = DS_SUCCESS;
+	__u64 k, stored;
 
 	(void)state;
 	arena_standalone_fini();
 	assert_int_equal(arena_standalone_init(64), 0);
 	h = ds_create(K);
 	assert_non_null(h);
-	for (k = 0; k < 100000; k++) {
-		rc = ds_hash_insert(h, k, k);
-		if (rc == DS_ERROR_NOMEM)
-			break;
-		assert_int_equal(rc, DS_SUCCESS);
-		stored++;
-	}
-	assert_int_equal(rc, DS_ERROR_NOMEM);
+	stored = unit_fill_until_nomem(K, h, 100000, 0);
 	assert_true(stored > 100);
-	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
 	for (k = 0; k < stored; k++) {
 		__u64 v = ~0ULL;
 
@@ -330,15 +310,8 @@ int main(void)
 		T(test_hash_stress),
 		T(test_hash_stress_wide),
 		T(test_hash_update_concurrent),
-		T(test_hash_verify_catches_wrong_bucket),
-		T(test_hash_verify_catches_order),
-		T(test_hash_verify_catches_cycle),
-		T(test_hash_verify_catches_duplicate),
-		T(test_hash_verify_catches_count),
-		T(test_hash_verify_catches_mark),
-		T(test_hash_verify_catches_wild_pointer),
 		T(test_hash_exhaustion),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

@@ -71,8 +71,7 @@ static void test_list_verify_catches_cycle(void **state)
 
 	(void)state;
 	nth(h, 4)->next = (__u64)nth(h, 1);
-	assert_int_equal(ds_list_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(DS_KIND_list, h, DS_CORRUPT_ORDER);
 }
 
 static void test_list_verify_catches_order(void **state)
@@ -81,8 +80,7 @@ static void test_list_verify_catches_order(void **state)
 
 	(void)state;
 	nth(h, 2)->key = 1000;
-	assert_int_equal(ds_list_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(DS_KIND_list, h, DS_CORRUPT_ORDER);
 }
 
 static void test_list_verify_catches_count(void **state)
@@ -91,8 +89,7 @@ static void test_list_verify_catches_count(void **state)
 
 	(void)state;
 	nth(h, 2)->next = nth(h, 3)->next;	/* drop a node behind the counters' back */
-	assert_int_equal(ds_list_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_COUNT);
+	unit_expect_corrupt(DS_KIND_list, h, DS_CORRUPT_COUNT);
 }
 
 static void test_list_verify_catches_mark(void **state)
@@ -101,8 +98,7 @@ static void test_list_verify_catches_mark(void **state)
 
 	(void)state;
 	nth(h, 1)->next |= DS_LIST_MARK;
-	assert_int_equal(ds_list_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_MARK);
+	unit_expect_corrupt(DS_KIND_list, h, DS_CORRUPT_MARK);
 }
 
 static void test_list_verify_catches_wild_pointer(void **state)
@@ -111,8 +107,7 @@ static void test_list_verify_catches_wild_pointer(void **state)
 
 	(void)state;
 	nth(h, 3)->next = 0xdead0000;
-	assert_int_equal(ds_list_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(DS_KIND_list, h, DS_CORRUPT_POINTER);
 }
 
 static void test_list_verify_catches_duplicate(void **state)
@@ -121,8 +116,7 @@ static void test_list_verify_catches_duplicate(void **state)
 
 	(void)state;
 	nth(h, 3)->key = nth(h, 2)->key;
-	assert_int_equal(ds_list_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_DUPLICATE);
+	unit_expect_corrupt(DS_KIND_list, h, DS_CORRUPT_DUPLICATE);
 }
 
 /* Running dry: NOMEM, nothing lost, and works again after deletes. */

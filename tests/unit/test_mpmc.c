@@ -118,69 +118,11 @@ static void test_mpmc_laps(void **state)
  */
 static void test_mpmc_model(void **state)
 {
-	struct ds_mpmc_head *h = mpmc_new();
-	unsigned long nops = unit_scale(100000), i, fulls = 0, empties = 0;
-	__u64 *rk = calloc(CAP, sizeof(*rk)), *rv = calloc(CAP, sizeof(*rv));
-	__u64 rhead = 0, rtail = 0, rng = 77, x, k = 0, v = 0;
-	int rc, p;
-
 	(void)state;
-	assert_non_null(rk);
-	assert_non_null(rv);
-	for (i = 0; i < nops; i++) {
-		int fill = (i / 12000) % 2 == 0;
-
-		x = wl_next(&rng);
-		p = x % 100;
-		if (p < (fill ? 70 : 20)) {
-			rc = ds_mpmc_insert(h, x >> 40, x);
-			if (rtail - rhead == CAP) {
-				assert_int_equal(rc, DS_ERROR_FULL);
-				fulls++;
-			} else {
-				assert_int_equal(rc, DS_SUCCESS);
-				rk[rtail % CAP] = x >> 40;
-				rv[rtail % CAP] = x;
-				rtail++;
-			}
-		} else if (p < (fill ? 80 : 45)) {
-			rc = ds_mpmc_delete(h, x);
-			assert_int_equal(rc, rtail == rhead ? DS_ERROR_NOT_FOUND : DS_SUCCESS);
-			if (rtail != rhead)
-				rhead++;
-		} else if (p < (fill ? 90 : 85)) {
-			k = v = 0;
-			rc = ds_mpmc_pop(h, &k, &v);
-			if (rtail == rhead) {
-				assert_int_equal(rc, DS_ERROR_NOT_FOUND);
-				empties++;
-			} else {
-				assert_int_equal(rc, DS_SUCCESS);
-				assert_true(k == rk[rhead % CAP]);
-				assert_true(v == rv[rhead % CAP]);
-				rhead++;
-			}
-		} else {
-			rc = ds_mpmc_search(h, x, &v);
-			assert_int_equal(rc, rtail == rhead ? DS_ERROR_NOT_FOUND : DS_SUCCESS);
-			if (rtail != rhead)
-				assert_true(v == rv[rhead % CAP]);
-		}
-	}
-	assert_true(fulls > 0);
-	assert_true(empties > 0);
-	assert_int_equal(ds_mpmc_verify(h), DS_SUCCESS);
-	/* Final contents, in order. */
-	while (rhead != rtail) {
-		assert_int_equal(ds_mpmc_pop(h, &k, &v), DS_SUCCESS);
-		assert_true(k == rk[rhead % CAP] && v == rv[rhead % CAP]);
-		rhead++;
-	}
-	assert_int_equal(ds_mpmc_pop(h, &k, &v), DS_ERROR_NOT_FOUND);
-	assert_int_equal(ds_mpmc_verify(h), DS_SUCCESS);
-	assert_true(unit_alloc_current() == 0);
-	free(rk);
-	free(rv);
+	unit_model_check_seq(&(struct unit_seq){ .kind = DS_KIND_mpmc,
+						 .order = UNIT_FIFO | UNIT_SEARCH_PEEK,
+						 .nops = unit_scale(100000), .seed = 77,
+						 .capacity = CAP });
 }
 
 /* ---- 2 producers + 2 consumers: every value exactly once, per-producer order */
@@ -323,150 +265,85 @@ static void test_mpmc_stress(void **state)
 /*
  * Mixed operations from 4 threads through the registry (everybody does
  * everything): no error codes, verify passes, and the element count the
- * threads computed is what the ring holds.  (unit_stress() is not used:
- * its allocator conservation does not apply, the slots are inline.)
+ * threads computed is what the ring holds (the slots are inline: no
+ * allocator objects to conserve).
  */
-struct mpmc_mixed {
-	pthread_t tid;
-	struct ds_mpmc_head *h;
-	__u64 seed;
-	unsigned long nops;
-	pthread_barrier_t *barrier;
-	struct skel_counts c;
-};
-
-static void *mpmc_mixed_worker(void *arg)
-{
-	struct skel_mix mix = { .insert = 50, .delete = 20, .pop = 20 };
-	struct mpmc_mixed *m = arg;
-	struct ds_req r;
-	unsigned long i;
-
-	pthread_barrier_wait(m->barrier);
-	for (i = 0; i < m->nops; i++) {
-		memset(&r, 0, sizeof(r));
-		wl_pick(&m->seed, 1000, &mix, &r);
-		skel_count(&m->c, r.op, ds_dispatch(DS_KIND_mpmc, m->h, &r));
-	}
-	return NULL;
-}
-
 static void test_mpmc_stress_mixed(void **state)
 {
-	struct ds_mpmc_head *h = mpmc_new();
-	struct mpmc_mixed m[4];
-	pthread_barrier_t b;
+	struct skel_mix mix = { .insert = 50, .delete = 20, .pop = 20 };
+	struct ds_mpmc_head *h;
 	struct ds_stats st;
-	__s64 live = 0;
-	int i, e;
 
 	(void)state;
-	memset(m, 0, sizeof(m));
-	pthread_barrier_init(&b, NULL, 4);
-	for (i = 0; i < 4; i++) {
-		m[i].h = h;
-		m[i].seed = 0x5eed + i;
-		m[i].nops = unit_scale(50000);
-		m[i].barrier = &b;
-		assert_int_equal(pthread_create(&m[i].tid, NULL, mpmc_mixed_worker, &m[i]), 0);
-	}
-	for (i = 0; i < 4; i++)
-		pthread_join(m[i].tid, NULL);
-	pthread_barrier_destroy(&b);
-	for (i = 0; i < 4; i++) {
-		for (e = 1; e < DS_NR_ERRORS; e++)
-			if (!ds_rc_is_miss(-e) && m[i].c.err[e])
-				fail_msg("thread %d: %llu x %s", i,
-					 (unsigned long long)m[i].c.err[e], ds_strerror(-e));
-		live += m[i].c.ok[DS_OP_INSERT] - m[i].c.ok[DS_OP_DELETE] - m[i].c.ok[DS_OP_POP];
-	}
-	assert_int_equal(ds_mpmc_verify(h), DS_SUCCESS);
+	h = unit_stress(DS_KIND_mpmc, 4, unit_scale(50000), 1000, mix);
 	ds_mpmc_get_stats(h, &st);
-	assert_true(st.current_elements == live);
-	assert_true((__s64)(h->tail - h->head) == live);
+	assert_true((__s64)(h->tail - h->head) == (__s64)st.current_elements);
 }
 
 /* ---- verify catches each kind of corruption */
 
-static struct ds_mpmc_head *mpmc_with(int n)
+/* Positions moved off zero first, so that a lap is involved. */
+static void *mpmc_with(int n)
 {
-	struct ds_mpmc_head *h = mpmc_new();
-	__u64 k;
-	int i;
-
-	/* Move the positions off zero first, so that a lap is involved. */
-	for (i = 0; i < CAP - 3; i++) {
-		assert_int_equal(ds_mpmc_insert(h, i, i), DS_SUCCESS);
-		assert_int_equal(ds_mpmc_pop(h, &k, NULL), DS_SUCCESS);
-	}
-	for (i = 0; i < n; i++)
-		assert_int_equal(ds_mpmc_insert(h, i, i * 10), DS_SUCCESS);
-	assert_int_equal(ds_mpmc_verify(h), DS_SUCCESS);
-	return h;
+	return unit_filled(DS_KIND_mpmc, n, CAP - 3);
 }
 
-static void test_mpmc_verify_catches_tail_overrun(void **state)
+static void plant_tail_overrun(void *p)
 {
-	struct ds_mpmc_head *h = mpmc_with(5);
+	struct ds_mpmc_head *h = p;
 
-	(void)state;
 	h->tail = h->head + CAP + 1;
-	assert_int_equal(ds_mpmc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
 }
 
-static void test_mpmc_verify_catches_head_past_tail(void **state)
+static void plant_head_past_tail(void *p)
 {
-	struct ds_mpmc_head *h = mpmc_with(5);
+	struct ds_mpmc_head *h = p;
 
-	(void)state;
 	h->head = h->tail + 1;
-	assert_int_equal(ds_mpmc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
 }
 
-static void test_mpmc_verify_catches_count(void **state)
+static void plant_count(void *p)
 {
-	struct ds_mpmc_head *h = mpmc_with(5);
+	struct ds_mpmc_head *h = p;
 	__u64 pos = h->head;
 
-	(void)state;
 	/* Consume the oldest behind the counters' back, consistently. */
 	h->slots[pos & DS_MPMC_MASK].seq = pos + CAP;
 	h->head = pos + 1;
-	assert_int_equal(ds_mpmc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_COUNT);
 }
 
-static void test_mpmc_verify_catches_full_slot_seq(void **state)
+static void plant_full_slot_seq(void *p)
 {
-	struct ds_mpmc_head *h = mpmc_with(5);
+	struct ds_mpmc_head *h = p;
 
-	(void)state;
 	h->slots[(h->head + 2) & DS_MPMC_MASK].seq += CAP;	/* a full slot looks freed */
-	assert_int_equal(ds_mpmc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_SHAPE);
 }
 
-static void test_mpmc_verify_catches_empty_slot_seq(void **state)
+static void plant_empty_slot_seq(void *p)
 {
-	struct ds_mpmc_head *h = mpmc_with(5);
+	struct ds_mpmc_head *h = p;
 
-	(void)state;
 	h->slots[(h->tail + 100) & DS_MPMC_MASK].seq += 1;	/* an empty slot looks full */
-	assert_int_equal(ds_mpmc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_SHAPE);
 }
 
-static void test_mpmc_verify_catches_capacity(void **state)
+static void plant_capacity(void *p)
 {
-	struct ds_mpmc_head *h = mpmc_with(5);
+	struct ds_mpmc_head *h = p;
 
-	(void)state;
 	h->capacity = CAP * 2;
-	assert_int_equal(ds_mpmc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_SHAPE);
 }
+
+#define CORRUPTION(what, why) \
+	{ "test_mpmc_verify_catches_" #what, DS_KIND_mpmc, mpmc_with, 5, plant_##what, why }
+
+static const struct unit_corruption corruptions[] = {
+	CORRUPTION(tail_overrun, DS_CORRUPT_INDEX),
+	CORRUPTION(head_past_tail, DS_CORRUPT_INDEX),
+	CORRUPTION(count, DS_CORRUPT_COUNT),
+	CORRUPTION(full_slot_seq, DS_CORRUPT_SHAPE),
+	CORRUPTION(empty_slot_seq, DS_CORRUPT_SHAPE),
+	CORRUPTION(capacity, DS_CORRUPT_SHAPE),
+};
 
 /* Too small an arena: creation fails cleanly, and nothing is held. */
 static void test_mpmc_exhaustion(void **state)
@@ -493,14 +370,8 @@ int main(void)
 		T(test_mpmc_model),
 		T(test_mpmc_stress),
 		T(test_mpmc_stress_mixed),
-		T(test_mpmc_verify_catches_tail_overrun),
-		T(test_mpmc_verify_catches_head_past_tail),
-		T(test_mpmc_verify_catches_count),
-		T(test_mpmc_verify_catches_full_slot_seq),
-		T(test_mpmc_verify_catches_empty_slot_seq),
-		T(test_mpmc_verify_catches_capacity),
 		T(test_mpmc_exhaustion),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of ds_msqueue.h (Michael-Scott FIFO) on a standalone arena. */
-#include <sched.h>
 #include "unit.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -82,65 +81,9 @@ static void test_msqueue_api(void **state)
  */
 static void test_msqueue_model(void **state)
 {
-	unsigned long nops = unit_scale(100000), i, qh = 0, qt = 0, j;
-	struct ds_msqueue_head *h = ds_create(K);
-	__u64 *rk = calloc(nops, sizeof(*rk)), *rv = calloc(nops, sizeof(*rv));
-	__u64 rng = 4242, x, k, v;
-	struct ds_req r;
-	int p, rc;
-
 	(void)state;
-	assert_non_null(h);
-	assert_non_null(rk);
-	assert_non_null(rv);
-	for (i = 0; i < nops; i++) {
-		x = wl_next(&rng);
-		p = x % 100;
-		k = (x >> 32) % 64;
-		if (p < 42) {
-			v = (x & ~0xfffffULL) | (i & 0xfffff);
-			assert_int_equal(unit_op(K, h, DS_OP_INSERT, k, v, NULL), DS_SUCCESS);
-			rk[qt] = k;
-			rv[qt++] = v;
-		} else if (p < 63) {
-			rc = unit_op(K, h, DS_OP_DELETE, k, 0, NULL);
-			assert_int_equal(rc, qh < qt ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
-			if (qh < qt)
-				qh++;
-		} else if (p < 84) {
-			rc = unit_op(K, h, DS_OP_POP, 0, 0, &r);
-			assert_int_equal(rc, qh < qt ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
-			if (qh < qt) {
-				assert_true(r.out_key == rk[qh]);
-				assert_true(r.out_value == rv[qh]);
-				qh++;
-			}
-		} else {
-			for (j = qh; j < qt && rk[j] != k; j++)
-				;
-			rc = unit_op(K, h, DS_OP_SEARCH, k, 0, &r);
-			assert_int_equal(rc, j < qt ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
-			if (j < qt)
-				assert_true(r.out_value == rv[j]);
-		}
-		if ((i & 0x3fff) == 0)
-			assert_int_equal(unit_op(K, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
-	}
-	assert_int_equal(ds_quiesce(K, h), 0);
-	assert_int_equal(unit_op(K, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
-	assert_true(unit_alloc_current() == (__s64)(qt - qh) + 1);
-	/* Final contents, in order. */
-	for (; qh < qt; qh++) {
-		assert_int_equal(unit_op(K, h, DS_OP_POP, 0, 0, &r), DS_SUCCESS);
-		assert_true(r.out_key == rk[qh]);
-		assert_true(r.out_value == rv[qh]);
-	}
-	assert_int_equal(unit_op(K, h, DS_OP_POP, 0, 0, NULL), DS_ERROR_NOT_FOUND);
-	assert_int_equal(ds_quiesce(K, h), 0);
-	assert_int_equal(unit_op(K, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
-	assert_true(unit_alloc_current() == 1);
-	free(rk);
-	free(rv);
+	unit_model_check_seq(&(struct unit_seq){ .kind = K, .order = UNIT_FIFO,
+						 .nops = unit_scale(100000), .seed = 4242 });
 }
 
 /*
@@ -198,153 +141,12 @@ static void test_msqueue_helps_half_done_enqueue(void **state)
 
 /* ---- multi-thread: every value dequeued exactly once, per-producer FIFO */
 
-#define QS_MAX_PROD 8
-
-struct qs_shared {
-	struct ds_msqueue_head *h;
-	int nprod;
-	unsigned long per_prod;
-	unsigned char *seen[QS_MAX_PROD];	/* times each (producer, seq) came out */
-	unsigned long consumed;			/* atomic */
-	unsigned long total;
-	pthread_barrier_t barrier;
-};
-
-struct qs_thread {
-	pthread_t tid;
-	struct qs_shared *s;
-	int id;
-	int produce;		/* producer id + 1, or 0 */
-	int consume;
-	double pop_share;	/* mixed threads: chance to pop after a push */
-	long last[QS_MAX_PROD];	/* last sequence seen per producer */
-	unsigned long bad_order, bad_value, errors, popped;
-};
-
-/* Take one element as consumer @t; 1 if one came out. */
-static int qs_take(struct qs_thread *t)
+static void qs_run(int nprod, int ncons, unsigned long per_prod, unsigned pop_pct)
 {
-	struct qs_shared *s = t->s;
-	__u64 k, v, prod, seq;
-	int rc;
-
-	rc = ds_msqueue_pop(s->h, &k, &v);
-	if (rc == DS_ERROR_NOT_FOUND)
-		return 0;
-	if (rc != DS_SUCCESS) {
-		t->errors++;
-		return 0;
-	}
-	prod = v >> 32;
-	seq = v & 0xffffffffULL;
-	if (prod >= (__u64)s->nprod || seq >= s->per_prod || k != prod) {
-		t->bad_value++;
-		return 1;
-	}
-	if ((long)seq <= t->last[prod])
-		t->bad_order++;
-	t->last[prod] = (long)seq;
-	__atomic_fetch_add(&s->seen[prod][seq], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->consumed, 1, __ATOMIC_RELAXED);
-	t->popped++;
-	return 1;
-}
-
-static void *qs_worker(void *arg)
-{
-	struct qs_thread *t = arg;
-	struct qs_shared *s = t->s;
-	__u64 rng = 0x5eed + t->id, p;
-	unsigned long i;
-	int rc;
-
-	pthread_barrier_wait(&s->barrier);
-	if (t->produce) {
-		p = t->produce - 1;
-		for (i = 0; i < s->per_prod; i++) {
-			rc = ds_msqueue_insert(s->h, p, p << 32 | i);
-			if (rc != DS_SUCCESS) {
-				t->errors++;
-				continue;
-			}
-			if (t->consume && (wl_next(&rng) % 100) < t->pop_share * 100)
-				qs_take(t);
-		}
-		return NULL;
-	}
-	while (__atomic_load_n(&s->consumed, __ATOMIC_RELAXED) < s->total) {
-		if (!qs_take(t))
-			sched_yield();
-	}
-	return NULL;
-}
-
-/*
- * Run @nprod producers and @ncons pure consumers (mixed: producers also pop
- * with probability @pop_share); the main thread drains what is left.
- */
-static void qs_run(int nprod, int ncons, unsigned long per_prod, double pop_share)
-{
-	struct qs_shared s = { 0 };
-	struct qs_thread *t, drain = { 0 };
-	int n = nprod + ncons, i, p;
-	unsigned long j;
-	struct ds_stats st;
-
-	assert_true(nprod <= QS_MAX_PROD);
-	s.h = ds_create(K);
-	assert_non_null(s.h);
-	s.nprod = nprod;
-	s.per_prod = per_prod;
-	s.total = nprod * per_prod;
-	for (p = 0; p < nprod; p++) {
-		s.seen[p] = calloc(per_prod, 1);
-		assert_non_null(s.seen[p]);
-	}
-	t = calloc(n, sizeof(*t));
-	assert_non_null(t);
-	pthread_barrier_init(&s.barrier, NULL, n);
-	for (i = 0; i < n; i++) {
-		t[i].s = &s;
-		t[i].id = i;
-		t[i].produce = i < nprod ? i + 1 : 0;
-		t[i].consume = i >= nprod || pop_share > 0;
-		t[i].pop_share = pop_share;
-		for (p = 0; p < QS_MAX_PROD; p++)
-			t[i].last[p] = -1;
-		assert_int_equal(pthread_create(&t[i].tid, NULL, qs_worker, &t[i]), 0);
-	}
-	for (i = 0; i < n; i++)
-		pthread_join(t[i].tid, NULL);
-	pthread_barrier_destroy(&s.barrier);
-	/* The main thread is one more consumer. */
-	drain.s = &s;
-	for (p = 0; p < QS_MAX_PROD; p++)
-		drain.last[p] = -1;
-	while (qs_take(&drain))
-		;
-	for (i = 0; i < n; i++) {
-		assert_int_equal(t[i].errors, 0);
-		assert_int_equal(t[i].bad_value, 0);
-		assert_int_equal(t[i].bad_order, 0);
-	}
-	assert_int_equal(drain.errors, 0);
-	assert_int_equal(drain.bad_value, 0);
-	assert_int_equal(drain.bad_order, 0);
-	assert_true(s.consumed == s.total);
-	for (p = 0; p < nprod; p++)
-		for (j = 0; j < per_prod; j++)
-			if (s.seen[p][j] != 1)
-				fail_msg("producer %d seq %lu dequeued %d times", p, j, s.seen[p][j]);
-	assert_int_equal(ds_msqueue_pop(s.h, NULL, NULL), DS_ERROR_NOT_FOUND);
-	assert_int_equal(ds_quiesce(K, s.h), 0);
-	assert_int_equal(ds_msqueue_verify(s.h), DS_SUCCESS);
-	ds_msqueue_get_stats(s.h, &st);
-	assert_true(st.current_elements == 0);
-	assert_true(unit_alloc_current() == 0 + 1);
-	for (p = 0; p < nprod; p++)
-		free(s.seen[p]);
-	free(t);
+	unit_prodcons(&(struct unit_pc){ .kind = K, .order = UNIT_FIFO, .nprod = nprod,
+					 .ncons = ncons, .per_prod = per_prod,
+					 .pop_pct = pop_pct, .cons_share = 100,
+					 .seed = 0x5eed });
 }
 
 static void test_msqueue_stress_prod_cons(void **state)
@@ -356,7 +158,7 @@ static void test_msqueue_stress_prod_cons(void **state)
 static void test_msqueue_stress_mixed(void **state)
 {
 	(void)state;
-	qs_run(4, 0, unit_scale(50000), 0.5);
+	qs_run(4, 0, unit_scale(50000), 50);
 }
 
 static void test_msqueue_stress_many_consumers(void **state)
@@ -376,128 +178,79 @@ static void test_msqueue_stress_generic(void **state)
 
 /* ---- verify catches corruption */
 
-static struct ds_msqueue_head *queue_with(int n)
-{
-	struct ds_msqueue_head *h = ds_create(K);
-	int i;
+/* Node 0 is the dummy, 1..n the elements. */
+static const struct unit_chain chain = {
+	K, offsetof(struct ds_msqueue_head, head), offsetof(struct ds_msqueue_node, next)
+};
 
-	assert_non_null(h);
-	for (i = 0; i < n; i++)
-		assert_int_equal(ds_msqueue_insert(h, i, i * 10), DS_SUCCESS);
-	assert_int_equal(ds_msqueue_verify(h), DS_SUCCESS);
-	return h;
+static void plant_cycle(void *h)
+{
+	unit_chain_cycle(&chain, h, 5, 2);
 }
 
-/* Node @i of the chain: 0 is the dummy, 1..n the elements. */
-static struct ds_msqueue_node *nth(struct ds_msqueue_head *h, int i)
+static void plant_long_cycle(void *h)
 {
-	struct ds_msqueue_node *n = DS_MSQUEUE_PTR(h->head);
-
-	while (i--)
-		n = DS_MSQUEUE_PTR(n->next);
-	return n;
+	unit_chain_cycle(&chain, h, 300, 17);
 }
 
-static void expect_corrupt(struct ds_msqueue_head *h, int why)
+static void plant_count(void *p)
 {
-	assert_int_equal(ds_msqueue_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, why);
-	assert_int_equal(ds_verify_reason(K, h), why);
-}
+	struct ds_msqueue_head *h = p;
 
-static void test_msqueue_verify_catches_cycle(void **state)
-{
-	struct ds_msqueue_head *h = queue_with(5);
-
-	(void)state;
-	nth(h, 5)->next = (__u64)nth(h, 2);
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-	nth(h, 5)->next = (__u64)nth(h, 0);		/* back to the dummy */
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-	nth(h, 5)->next = (__u64)nth(h, 5);		/* self loop */
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-}
-
-static void test_msqueue_verify_catches_long_cycle(void **state)
-{
-	struct ds_msqueue_head *h = queue_with(300);
-
-	(void)state;
-	nth(h, 300)->next = (__u64)nth(h, 17);
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-}
-
-static void test_msqueue_verify_catches_count(void **state)
-{
-	struct ds_msqueue_head *h = queue_with(5);
-	struct ds_msqueue_node *lost;
-
-	(void)state;
-	lost = nth(h, 3);
-	nth(h, 2)->next = lost->next;	/* drop a node behind the counters' back */
-	expect_corrupt(h, DS_CORRUPT_COUNT);
-	nth(h, 2)->next = (__u64)lost;	/* repaired */
-	assert_int_equal(ds_msqueue_verify(h), DS_SUCCESS);
+	unit_chain_drop(&chain, h, 3);
 	ds_count(&h->stats, DS_OP_POP, DS_SUCCESS);	/* a pop that never happened */
-	expect_corrupt(h, DS_CORRUPT_COUNT);
 }
 
-static void test_msqueue_verify_catches_wild_pointer(void **state)
+static void plant_wild_pointer(void *h)
 {
-	struct ds_msqueue_head *h = queue_with(5);
-
-	(void)state;
-	nth(h, 3)->next = 0xdead0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
-	nth(h, 3)->next = (__u64)nth(h, 4) + 3;		/* misaligned */
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_chain_wild(&chain, h, 3, 3);
 }
 
-static void test_msqueue_verify_catches_bad_tail(void **state)
+static void plant_bad_tail(void *p)
 {
-	struct ds_msqueue_head *h = queue_with(5);
+	struct ds_msqueue_head *h = p;
 	__u64 good = h->tail;
 	void *stray;
 
-	(void)state;
-	h->tail = (__u64)nth(h, 4);	/* one behind: allowed (enqueue half done) */
+	h->tail = (__u64)unit_chain_nth(&chain, h, 4);	/* one behind: allowed (enqueue half done) */
 	assert_int_equal(ds_msqueue_verify(h), DS_SUCCESS);
-	h->tail = (__u64)nth(h, 2);	/* on the chain but far behind */
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	h->tail = (__u64)unit_chain_nth(&chain, h, 2);	/* on the chain but far behind */
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 	stray = bpf_arena_alloc(sizeof(struct ds_msqueue_node));
 	assert_non_null(stray);
 	h->tail = (__u64)stray;		/* a valid object off the chain */
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 	h->tail = 0xdead0000;		/* outside the arena */
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 	h->tail = good;
 	assert_int_equal(ds_msqueue_verify(h), DS_SUCCESS);
 	h->head = 0;			/* no dummy */
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
 }
+
+#define CORRUPTION(what, n, why) \
+	{ "test_msqueue_verify_catches_" #what, K, NULL, n, plant_##what, why }
+
+static const struct unit_corruption corruptions[] = {
+	CORRUPTION(cycle, 5, DS_CORRUPT_CYCLE),
+	CORRUPTION(long_cycle, 300, DS_CORRUPT_CYCLE),
+	CORRUPTION(count, 5, DS_CORRUPT_COUNT),
+	CORRUPTION(wild_pointer, 5, DS_CORRUPT_POINTER),
+	CORRUPTION(bad_tail, 5, DS_CORRUPT_SHAPE),
+};
 
 /* Running dry: NOMEM, nothing lost (order kept), works after dequeues. */
 static void test_msqueue_exhaustion(void **state)
 {
 	struct ds_msqueue_head *h;
-	__u64 i, stored = 0, k = 0, v = 0;
-	int rc;
+	__u64 i, stored, k = 0, v = 0;
 
 	(void)state;
 	arena_standalone_fini();
 	assert_int_equal(arena_standalone_init(64), 0);
 	h = ds_create(K);
 	assert_non_null(h);
-	for (i = 0; i < 100000; i++) {
-		rc = ds_msqueue_insert(h, i, i + 1000);
-		if (rc == DS_ERROR_NOMEM)
-			break;
-		assert_int_equal(rc, DS_SUCCESS);
-		stored++;
-	}
-	assert_int_equal(rc, DS_ERROR_NOMEM);
+	stored = unit_fill_until_nomem(K, h, 100000, 1000);
 	assert_true(stored > 100);
-	assert_int_equal(ds_msqueue_verify(h), DS_SUCCESS);
 	assert_int_equal(ds_msqueue_search(h, stored - 1, &v), DS_SUCCESS);
 	assert_true(v == stored - 1 + 1000);
 	for (i = 0; i < 10; i++) {
@@ -527,13 +280,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msqueue_stress_mixed, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_msqueue_stress_many_consumers, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_msqueue_stress_generic, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_msqueue_verify_catches_cycle, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_msqueue_verify_catches_long_cycle, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_msqueue_verify_catches_count, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_msqueue_verify_catches_wild_pointer, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_msqueue_verify_catches_bad_tail, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_msqueue_exhaustion, unit_setup, unit_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

@@ -321,8 +321,7 @@ static void test_pq_verify_catches_order(void **state)
 
 	(void)state;
 	h->heap[0].key = 1000;		/* the head is no longer the minimum */
-	assert_int_equal(ds_pq_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_pq_verify_catches_deep_order(void **state)
@@ -331,8 +330,7 @@ static void test_pq_verify_catches_deep_order(void **state)
 
 	(void)state;
 	h->heap[34].key = h->heap[70].key + 1;	/* above its child 70 */
-	assert_int_equal(ds_pq_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_pq_verify_catches_count(void **state)
@@ -341,8 +339,7 @@ static void test_pq_verify_catches_count(void **state)
 
 	(void)state;
 	h->count--;			/* an element lost behind the counters' back */
-	assert_int_equal(ds_pq_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_COUNT);
+	unit_expect_corrupt(K, h, DS_CORRUPT_COUNT);
 }
 
 static void test_pq_verify_catches_capacity(void **state)
@@ -351,8 +348,7 @@ static void test_pq_verify_catches_capacity(void **state)
 
 	(void)state;
 	h->count = DS_PQ_CAPACITY + 1;
-	assert_int_equal(ds_pq_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
+	unit_expect_corrupt(K, h, DS_CORRUPT_INDEX);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)

@@ -218,19 +218,13 @@ static sl_node *low_node(sl_head *h, sl_node **pred)
 	return NULL;
 }
 
-static void expect_corrupt(sl_head *h, int why)
-{
-	assert_int_equal(ds_skiplist_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, why);
-}
-
 static void test_skiplist_verify_catches_order(void **state)
 {
 	sl_head *h = sl_with(200);
 
 	(void)state;
 	nth(h, 0, 5)->key = 100000;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_skiplist_verify_catches_cycle(void **state)
@@ -239,7 +233,7 @@ static void test_skiplist_verify_catches_cycle(void **state)
 
 	(void)state;
 	nth(h, 0, 150)->next[0] = (__u64)nth(h, 0, 20);
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 static void test_skiplist_verify_catches_duplicate(void **state)
@@ -249,7 +243,7 @@ static void test_skiplist_verify_catches_duplicate(void **state)
 
 	(void)state;
 	n->key = p->key;
-	expect_corrupt(h, DS_CORRUPT_DUPLICATE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_DUPLICATE);
 }
 
 static void test_skiplist_verify_catches_count(void **state)
@@ -259,7 +253,7 @@ static void test_skiplist_verify_catches_count(void **state)
 
 	(void)state;
 	p->next[0] = n->next[0];	/* drop it behind the counters' back */
-	expect_corrupt(h, DS_CORRUPT_COUNT);
+	unit_expect_corrupt(K, h, DS_CORRUPT_COUNT);
 }
 
 static void test_skiplist_verify_catches_mark(void **state)
@@ -268,7 +262,7 @@ static void test_skiplist_verify_catches_mark(void **state)
 
 	(void)state;
 	nth(h, 0, 7)->next[0] |= DS_SKIP_MARK;
-	expect_corrupt(h, DS_CORRUPT_MARK);
+	unit_expect_corrupt(K, h, DS_CORRUPT_MARK);
 }
 
 static void test_skiplist_verify_catches_upper_mark(void **state)
@@ -277,7 +271,7 @@ static void test_skiplist_verify_catches_upper_mark(void **state)
 
 	(void)state;
 	nth(h, 1, 1)->next[1] |= DS_SKIP_MARK;
-	expect_corrupt(h, DS_CORRUPT_MARK);
+	unit_expect_corrupt(K, h, DS_CORRUPT_MARK);
 }
 
 static void test_skiplist_verify_catches_wild_pointer(void **state)
@@ -286,7 +280,7 @@ static void test_skiplist_verify_catches_wild_pointer(void **state)
 
 	(void)state;
 	nth(h, 0, 9)->next[0] = 0xdead0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 }
 
 /* A node on level 1 that level 0 does not hold. */
@@ -305,7 +299,7 @@ static void test_skiplist_verify_catches_not_subset(void **state)
 	x->next[0] = (__u64)a;
 	x->next[1] = (__u64)a;
 	h->next[1] = (__u64)x;
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 }
 
 /* Level 1 out of order while level 0 is fine. */
@@ -316,7 +310,7 @@ static void test_skiplist_verify_catches_level_order(void **state)
 
 	(void)state;
 	b->next[1] = (__u64)a;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 /* Level 1 skips back and forth, order broken only against level 0. */
@@ -330,7 +324,7 @@ static void test_skiplist_verify_catches_level_skip_back(void **state)
 	h->next[1] = (__u64)b;
 	b->next[1] = (__u64)a;
 	a->next[1] = (__u64)c;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(K, h, DS_CORRUPT_ORDER);
 }
 
 /* A node linked above its own height. */
@@ -340,31 +334,22 @@ static void test_skiplist_verify_catches_level_height(void **state)
 
 	(void)state;
 	nth(h, 1, 2)->level = 1;
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(K, h, DS_CORRUPT_SHAPE);
 }
 
 /* Running dry: NOMEM, nothing lost, and works again after deletes. */
 static void test_skiplist_exhaustion(void **state)
 {
 	sl_head *h;
-	__u64 k, stored = 0, cnt = 0;
-	int rc = DS_SUCCESS;
+	__u64 k, stored, cnt = 0;
 
 	(void)state;
 	arena_standalone_fini();
 	assert_int_equal(arena_standalone_init(64), 0);
 	h = ds_create(K);
 	assert_non_null(h);
-	for (k = 0; k < 100000; k++) {
-		rc = ds_skiplist_insert(h, k, k);
-		if (rc == DS_ERROR_NOMEM)
-			break;
-		assert_int_equal(rc, DS_SUCCESS);
-		stored++;
-	}
-	assert_int_equal(rc, DS_ERROR_NOMEM);
+	stored = unit_fill_until_nomem(K, h, 100000, 0);
 	assert_true(stored > 100);
-	assert_int_equal(ds_skiplist_verify(h), DS_SUCCESS);
 	for (k = 0; k < stored; k++)
 		assert_int_equal(ds_skiplist_search(h, k, NULL), DS_SUCCESS);
 	assert_int_equal(ds_skiplist_range(h, 0, ~0ULL, &cnt), DS_SUCCESS);

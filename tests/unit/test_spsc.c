@@ -84,66 +84,11 @@ static void test_spsc_full(void **state)
  * roles); filling and draining phases make FULL and empty frequent. */
 static void test_spsc_model(void **state)
 {
-	struct ds_spsc_head *h = spsc_new();
-	unsigned long nops = unit_scale(100000), i, fulls = 0, empties = 0;
-	__u64 *rk = calloc(CAP, sizeof(*rk)), *rv = calloc(CAP, sizeof(*rv));
-	__u64 rhead = 0, rtail = 0, rng = 99, x, k = 0, v = 0;
-	int rc, p;
-
 	(void)state;
-	assert_non_null(rk);
-	assert_non_null(rv);
-	for (i = 0; i < nops; i++) {
-		int fill = (i / 12000) % 2 == 0;
-
-		x = wl_next(&rng);
-		p = x % 100;
-		if (p < (fill ? 70 : 20)) {
-			rc = ds_spsc_insert(h, x >> 40, x);
-			if (rtail - rhead == CAP) {
-				assert_int_equal(rc, DS_ERROR_FULL);
-				fulls++;
-			} else {
-				assert_int_equal(rc, DS_SUCCESS);
-				rk[rtail % CAP] = x >> 40;
-				rv[rtail % CAP] = x;
-				rtail++;
-			}
-		} else if (p < (fill ? 80 : 45)) {
-			rc = ds_spsc_delete(h, x);
-			assert_int_equal(rc, rtail == rhead ? DS_ERROR_NOT_FOUND : DS_SUCCESS);
-			if (rtail != rhead)
-				rhead++;
-		} else if (p < (fill ? 90 : 85)) {
-			rc = ds_spsc_pop(h, &k, &v);
-			if (rtail == rhead) {
-				assert_int_equal(rc, DS_ERROR_NOT_FOUND);
-				empties++;
-			} else {
-				assert_int_equal(rc, DS_SUCCESS);
-				assert_true(k == rk[rhead % CAP] && v == rv[rhead % CAP]);
-				rhead++;
-			}
-		} else {
-			rc = ds_spsc_search(h, x, &v);
-			assert_int_equal(rc, rtail == rhead ? DS_ERROR_NOT_FOUND : DS_SUCCESS);
-			if (rtail != rhead)
-				assert_true(v == rv[rhead % CAP]);
-		}
-	}
-	assert_true(fulls > 0);
-	assert_true(empties > 0);
-	assert_int_equal(ds_spsc_verify(h), DS_SUCCESS);
-	while (rhead != rtail) {
-		assert_int_equal(ds_spsc_pop(h, &k, &v), DS_SUCCESS);
-		assert_true(k == rk[rhead % CAP] && v == rv[rhead % CAP]);
-		rhead++;
-	}
-	assert_int_equal(ds_spsc_pop(h, &k, &v), DS_ERROR_NOT_FOUND);
-	assert_int_equal(ds_spsc_verify(h), DS_SUCCESS);
-	assert_true(unit_alloc_current() == 0);
-	free(rk);
-	free(rv);
+	unit_model_check_seq(&(struct unit_seq){ .kind = DS_KIND_spsc,
+						 .order = UNIT_FIFO | UNIT_SEARCH_PEEK,
+						 .nops = unit_scale(100000), .seed = 99,
+						 .capacity = CAP });
 }
 
 /* ---- exactly one producer thread + one consumer thread (+ a peeker) */
@@ -267,77 +212,62 @@ static void test_spsc_stress(void **state)
 
 /* ---- verify catches each kind of corruption */
 
-static struct ds_spsc_head *spsc_with(int n)
+static void *spsc_with(int n)
 {
-	struct ds_spsc_head *h = spsc_new();
-	int i;
-
-	for (i = 0; i < CAP - 3; i++) {
-		assert_int_equal(ds_spsc_insert(h, i, i), DS_SUCCESS);
-		assert_int_equal(ds_spsc_pop(h, NULL, NULL), DS_SUCCESS);
-	}
-	for (i = 0; i < n; i++)
-		assert_int_equal(ds_spsc_insert(h, i, i), DS_SUCCESS);
-	assert_int_equal(ds_spsc_verify(h), DS_SUCCESS);
-	return h;
+	return unit_filled(DS_KIND_spsc, n, CAP - 3);
 }
 
-static void test_spsc_verify_catches_tail_overrun(void **state)
+static void plant_tail_overrun(void *p)
 {
-	struct ds_spsc_head *h = spsc_with(5);
+	struct ds_spsc_head *h = p;
 
-	(void)state;
 	h->tail = h->head + CAP + 1;
-	assert_int_equal(ds_spsc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
 }
 
-static void test_spsc_verify_catches_head_past_tail(void **state)
+static void plant_head_past_tail(void *p)
 {
-	struct ds_spsc_head *h = spsc_with(5);
+	struct ds_spsc_head *h = p;
 
-	(void)state;
 	h->head = h->tail + 2;
-	assert_int_equal(ds_spsc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
 }
 
-static void test_spsc_verify_catches_bad_cache(void **state)
+static void plant_bad_cache(void *p)
 {
-	struct ds_spsc_head *h = spsc_with(5);
+	struct ds_spsc_head *h = p;
 
-	(void)state;
 	h->tail_cache = h->tail + 1;	/* consumer would read unpublished slots */
-	assert_int_equal(ds_spsc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
+	unit_expect_corrupt(DS_KIND_spsc, h, DS_CORRUPT_INDEX);
 	h->tail_cache = h->head;
 	assert_int_equal(ds_spsc_verify(h), DS_SUCCESS);
 	h->head_cache = h->head + 1;	/* producer would overwrite a live slot */
-	assert_int_equal(ds_spsc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_INDEX);
 }
 
-static void test_spsc_verify_catches_count(void **state)
+static void plant_count(void *p)
 {
-	struct ds_spsc_head *h = spsc_with(5);
+	struct ds_spsc_head *h = p;
 
-	(void)state;
 	/* An element vanishes behind the counters, indices kept consistent. */
 	h->head++;
 	h->tail_cache = h->tail;
-	assert_int_equal(ds_spsc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_COUNT);
 }
 
-static void test_spsc_verify_catches_capacity(void **state)
+static void plant_capacity(void *p)
 {
-	struct ds_spsc_head *h = spsc_with(5);
+	struct ds_spsc_head *h = p;
 
-	(void)state;
 	h->capacity = 3;
-	assert_int_equal(ds_spsc_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, DS_CORRUPT_SHAPE);
 }
+
+#define CORRUPTION(what, why) \
+	{ "test_spsc_verify_catches_" #what, DS_KIND_spsc, spsc_with, 5, plant_##what, why }
+
+static const struct unit_corruption corruptions[] = {
+	CORRUPTION(tail_overrun, DS_CORRUPT_INDEX),
+	CORRUPTION(head_past_tail, DS_CORRUPT_INDEX),
+	CORRUPTION(bad_cache, DS_CORRUPT_INDEX),
+	CORRUPTION(count, DS_CORRUPT_COUNT),
+	CORRUPTION(capacity, DS_CORRUPT_SHAPE),
+};
 
 static void test_spsc_exhaustion(void **state)
 {
@@ -359,13 +289,8 @@ int main(void)
 		T(test_spsc_full),
 		T(test_spsc_model),
 		T(test_spsc_stress),
-		T(test_spsc_verify_catches_tail_overrun),
-		T(test_spsc_verify_catches_head_past_tail),
-		T(test_spsc_verify_catches_bad_cache),
-		T(test_spsc_verify_catches_count),
-		T(test_spsc_verify_catches_capacity),
 		T(test_spsc_exhaustion),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

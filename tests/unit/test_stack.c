@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of ds_stack.h (Treiber LIFO) on a standalone arena. */
-#include <sched.h>
 #include "unit.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -81,151 +80,12 @@ static void test_stack_api(void **state)
  */
 static void test_stack_model(void **state)
 {
-	unsigned long nops = unit_scale(100000), i, top = 0;
-	struct ds_stack_head *h = ds_create(K);
-	__u64 *rk = calloc(nops, sizeof(*rk)), *rv = calloc(nops, sizeof(*rv));
-	__u64 rng = 2424, x, k, v;
-	struct ds_req r;
-	long j;
-	int p, rc;
-
 	(void)state;
-	assert_non_null(h);
-	assert_non_null(rk);
-	assert_non_null(rv);
-	for (i = 0; i < nops; i++) {
-		x = wl_next(&rng);
-		p = x % 100;
-		k = (x >> 32) % 64;
-		if (p < 42) {
-			v = (x & ~0xfffffULL) | (i & 0xfffff);
-			assert_int_equal(unit_op(K, h, DS_OP_INSERT, k, v, NULL), DS_SUCCESS);
-			rk[top] = k;
-			rv[top++] = v;
-		} else if (p < 63) {
-			rc = unit_op(K, h, DS_OP_DELETE, k, 0, NULL);
-			assert_int_equal(rc, top ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
-			if (top)
-				top--;
-		} else if (p < 84) {
-			rc = unit_op(K, h, DS_OP_POP, 0, 0, &r);
-			assert_int_equal(rc, top ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
-			if (top) {
-				top--;
-				assert_true(r.out_key == rk[top]);
-				assert_true(r.out_value == rv[top]);
-			}
-		} else {
-			for (j = (long)top - 1; j >= 0 && rk[j] != k; j--)
-				;
-			rc = unit_op(K, h, DS_OP_SEARCH, k, 0, &r);
-			assert_int_equal(rc, j >= 0 ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
-			if (j >= 0)
-				assert_true(r.out_value == rv[j]);
-		}
-		if ((i & 0x3fff) == 0)
-			assert_int_equal(unit_op(K, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
-	}
-	assert_int_equal(ds_quiesce(K, h), 0);
-	assert_int_equal(unit_op(K, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
-	assert_true(unit_alloc_current() == (__s64)top);
-	/* Final contents, newest first. */
-	while (top--) {
-		assert_int_equal(unit_op(K, h, DS_OP_POP, 0, 0, &r), DS_SUCCESS);
-		assert_true(r.out_key == rk[top]);
-		assert_true(r.out_value == rv[top]);
-	}
-	assert_int_equal(unit_op(K, h, DS_OP_POP, 0, 0, NULL), DS_ERROR_NOT_FOUND);
-	assert_int_equal(ds_quiesce(K, h), 0);
-	assert_int_equal(unit_op(K, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
-	assert_true(unit_alloc_current() == 0);
-	free(rk);
-	free(rv);
+	unit_model_check_seq(&(struct unit_seq){ .kind = K, .order = UNIT_LIFO,
+						 .nops = unit_scale(100000), .seed = 2424 });
 }
 
 /* ---- multi-thread: every value popped exactly once */
-
-#define SS_MAX_PROD 8
-
-struct ss_shared {
-	struct ds_stack_head *h;
-	int nprod;
-	unsigned long per_prod;
-	unsigned char *seen[SS_MAX_PROD];	/* times each (producer, seq) came out */
-	unsigned long consumed;			/* atomic */
-	unsigned long total;			/* to consume before consumers stop */
-	pthread_barrier_t barrier;
-};
-
-struct ss_thread {
-	pthread_t tid;
-	struct ss_shared *s;
-	int id;
-	int produce;		/* producer id + 1, or 0 */
-	int consume;
-	unsigned pop_pct;	/* producers: chance in % to pop after a push */
-	long last[SS_MAX_PROD];	/* drain check: last sequence per producer */
-	unsigned long bad_value, bad_lifo, errors, popped;
-};
-
-static int ss_take(struct ss_thread *t, int check_lifo)
-{
-	struct ss_shared *s = t->s;
-	__u64 k, v, prod, seq;
-	int rc;
-
-	rc = ds_stack_pop(s->h, &k, &v);
-	if (rc == DS_ERROR_NOT_FOUND)
-		return 0;
-	if (rc != DS_SUCCESS) {
-		t->errors++;
-		return 0;
-	}
-	prod = v >> 32;
-	seq = v & 0xffffffffULL;
-	if (prod >= (__u64)s->nprod || seq >= s->per_prod || k != prod) {
-		t->bad_value++;
-		return 1;
-	}
-	/* With no pusher running, each producer's elements come out newest
-	 * first. */
-	if (check_lifo && t->last[prod] >= 0 && (long)seq >= t->last[prod])
-		t->bad_lifo++;
-	t->last[prod] = (long)seq;
-	__atomic_fetch_add(&s->seen[prod][seq], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->consumed, 1, __ATOMIC_RELAXED);
-	t->popped++;
-	return 1;
-}
-
-static void *ss_worker(void *arg)
-{
-	struct ss_thread *t = arg;
-	struct ss_shared *s = t->s;
-	__u64 rng = 0xabc + t->id, p;
-	unsigned long i;
-	int rc;
-
-	pthread_barrier_wait(&s->barrier);
-	if (t->produce) {
-		p = t->produce - 1;
-		for (i = 0; i < s->per_prod; i++) {
-			rc = ds_stack_insert(s->h, p, p << 32 | i);
-			if (rc != DS_SUCCESS) {
-				t->errors++;
-				continue;
-			}
-			if (t->consume && wl_next(&rng) % 100 < t->pop_pct)
-				ss_take(t, 0);
-		}
-		return NULL;
-	}
-	while (__atomic_load_n(&s->consumed, __ATOMIC_RELAXED) < s->total) {
-		if (!ss_take(t, 0))
-			sched_yield();
-	}
-	return NULL;
-}
 
 /*
  * @nprod pushers (popping too with @pop_pct %) and @ncons pure poppers that
@@ -235,65 +95,10 @@ static void *ss_worker(void *arg)
 static void ss_run(int nprod, int ncons, unsigned long per_prod, unsigned pop_pct,
 		   unsigned cons_share)
 {
-	struct ss_shared s = { 0 };
-	struct ss_thread *t, drain = { 0 };
-	int n = nprod + ncons, i, p;
-	struct ds_stats st;
-	unsigned long j;
-
-	assert_true(nprod <= SS_MAX_PROD);
-	s.h = ds_create(K);
-	assert_non_null(s.h);
-	s.nprod = nprod;
-	s.per_prod = per_prod;
-	s.total = nprod * per_prod * cons_share / 100;
-	for (p = 0; p < nprod; p++) {
-		s.seen[p] = calloc(per_prod, 1);
-		assert_non_null(s.seen[p]);
-	}
-	t = calloc(n, sizeof(*t));
-	assert_non_null(t);
-	pthread_barrier_init(&s.barrier, NULL, n);
-	for (i = 0; i < n; i++) {
-		t[i].s = &s;
-		t[i].id = i;
-		t[i].produce = i < nprod ? i + 1 : 0;
-		t[i].consume = i >= nprod || pop_pct > 0;
-		t[i].pop_pct = pop_pct;
-		assert_int_equal(pthread_create(&t[i].tid, NULL, ss_worker, &t[i]), 0);
-	}
-	for (i = 0; i < n; i++)
-		pthread_join(t[i].tid, NULL);
-	pthread_barrier_destroy(&s.barrier);
-	assert_int_equal(ds_quiesce(K, s.h), 0);
-	assert_int_equal(ds_stack_verify(s.h), DS_SUCCESS);
-	assert_true(unit_alloc_current() ==
-		    (__s64)(nprod * per_prod - __atomic_load_n(&s.consumed, __ATOMIC_RELAXED)));
-	drain.s = &s;
-	for (p = 0; p < SS_MAX_PROD; p++)
-		drain.last[p] = -1;
-	while (ss_take(&drain, 1))
-		;
-	for (i = 0; i < n; i++) {
-		assert_int_equal(t[i].errors, 0);
-		assert_int_equal(t[i].bad_value, 0);
-	}
-	assert_int_equal(drain.errors, 0);
-	assert_int_equal(drain.bad_value, 0);
-	assert_int_equal(drain.bad_lifo, 0);
-	assert_true(s.consumed == nprod * per_prod);
-	for (p = 0; p < nprod; p++)
-		for (j = 0; j < per_prod; j++)
-			if (s.seen[p][j] != 1)
-				fail_msg("producer %d seq %lu popped %d times", p, j, s.seen[p][j]);
-	assert_int_equal(ds_quiesce(K, s.h), 0);
-	assert_int_equal(ds_stack_verify(s.h), DS_SUCCESS);
-	ds_stack_get_stats(s.h, &st);
-	assert_true(st.current_elements == 0);
-	assert_true(unit_alloc_current() == 0);
-	for (p = 0; p < nprod; p++)
-		free(s.seen[p]);
-	free(t);
+	unit_prodcons(&(struct unit_pc){ .kind = K, .order = UNIT_LIFO, .nprod = nprod,
+					 .ncons = ncons, .per_prod = per_prod,
+					 .pop_pct = pop_pct, .cons_share = cons_share,
+					 .seed = 0xabc });
 }
 
 static void test_stack_stress_prod_cons(void **state)
@@ -325,107 +130,61 @@ static void test_stack_stress_generic(void **state)
 
 /* ---- verify catches corruption */
 
-static struct ds_stack_head *stack_with(int n)
-{
-	struct ds_stack_head *h = ds_create(K);
-	int i;
+/* Node 0 is the top. */
+static const struct unit_chain chain = {
+	K, offsetof(struct ds_stack_head, top), offsetof(struct ds_stack_node, next)
+};
 
-	assert_non_null(h);
-	for (i = 0; i < n; i++)
-		assert_int_equal(ds_stack_insert(h, i, i * 10), DS_SUCCESS);
-	assert_int_equal(ds_stack_verify(h), DS_SUCCESS);
-	return h;
+static void plant_cycle(void *h)
+{
+	unit_chain_cycle(&chain, h, 4, 1);
 }
 
-/* Node @i from the top (0 is the top). */
-static struct ds_stack_node *nth(struct ds_stack_head *h, int i)
+static void plant_long_cycle(void *h)
 {
-	struct ds_stack_node *n = DS_STACK_PTR(h->top);
-
-	while (i--)
-		n = DS_STACK_PTR(n->next);
-	return n;
+	unit_chain_cycle(&chain, h, 299, 42);
 }
 
-static void expect_corrupt(struct ds_stack_head *h, int why)
+static void plant_count(void *p)
 {
-	assert_int_equal(ds_stack_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, why);
-	assert_int_equal(ds_verify_reason(K, h), why);
-}
+	struct ds_stack_head *h = p;
 
-static void test_stack_verify_catches_cycle(void **state)
-{
-	struct ds_stack_head *h = stack_with(5);
-
-	(void)state;
-	nth(h, 4)->next = (__u64)nth(h, 1);
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-	nth(h, 4)->next = (__u64)nth(h, 0);		/* back to the top */
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-	nth(h, 4)->next = (__u64)nth(h, 4);		/* self loop */
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-}
-
-static void test_stack_verify_catches_long_cycle(void **state)
-{
-	struct ds_stack_head *h = stack_with(300);
-
-	(void)state;
-	nth(h, 299)->next = (__u64)nth(h, 42);
-	expect_corrupt(h, DS_CORRUPT_CYCLE);
-}
-
-static void test_stack_verify_catches_count(void **state)
-{
-	struct ds_stack_head *h = stack_with(5);
-	struct ds_stack_node *lost;
-
-	(void)state;
-	lost = nth(h, 2);
-	nth(h, 1)->next = lost->next;	/* drop a node behind the counters' back */
-	expect_corrupt(h, DS_CORRUPT_COUNT);
-	nth(h, 1)->next = (__u64)lost;	/* repaired */
-	assert_int_equal(ds_stack_verify(h), DS_SUCCESS);
+	unit_chain_drop(&chain, h, 2);
 	ds_count(&h->stats, DS_OP_INSERT, DS_SUCCESS);	/* a push that never happened */
-	expect_corrupt(h, DS_CORRUPT_COUNT);
 }
 
-static void test_stack_verify_catches_wild_pointer(void **state)
+static void plant_wild_pointer(void *p)
 {
-	struct ds_stack_head *h = stack_with(5);
+	struct ds_stack_head *h = p;
 
-	(void)state;
-	nth(h, 3)->next = 0xdead0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
-	nth(h, 3)->next = (__u64)nth(h, 4) + 4;		/* misaligned */
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_chain_wild(&chain, h, 3, 4);
+	unit_expect_corrupt(K, h, DS_CORRUPT_POINTER);
 	h->top = 0xbad0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
 }
+
+#define CORRUPTION(what, n, why) \
+	{ "test_stack_verify_catches_" #what, K, NULL, n, plant_##what, why }
+
+static const struct unit_corruption corruptions[] = {
+	CORRUPTION(cycle, 5, DS_CORRUPT_CYCLE),
+	CORRUPTION(long_cycle, 300, DS_CORRUPT_CYCLE),
+	CORRUPTION(count, 5, DS_CORRUPT_COUNT),
+	CORRUPTION(wild_pointer, 5, DS_CORRUPT_POINTER),
+};
 
 /* Running dry: NOMEM, nothing lost (order kept), works after pops. */
 static void test_stack_exhaustion(void **state)
 {
 	struct ds_stack_head *h;
-	__u64 i, stored = 0, k = 0, v = 0;
-	int rc;
+	__u64 i, stored, k = 0, v = 0;
 
 	(void)state;
 	arena_standalone_fini();
 	assert_int_equal(arena_standalone_init(64), 0);
 	h = ds_create(K);
 	assert_non_null(h);
-	for (i = 0; i < 100000; i++) {
-		rc = ds_stack_insert(h, i, i + 1000);
-		if (rc == DS_ERROR_NOMEM)
-			break;
-		assert_int_equal(rc, DS_SUCCESS);
-		stored++;
-	}
-	assert_int_equal(rc, DS_ERROR_NOMEM);
+	stored = unit_fill_until_nomem(K, h, 100000, 1000);
 	assert_true(stored > 100);
-	assert_int_equal(ds_stack_verify(h), DS_SUCCESS);
 	assert_int_equal(ds_stack_search(h, 0, &v), DS_SUCCESS);
 	assert_true(v == 1000);
 	for (i = 0; i < 10; i++) {
@@ -456,12 +215,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stack_stress_mixed, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_stack_stress_push_then_drain, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_stack_stress_generic, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_stack_verify_catches_cycle, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_stack_verify_catches_long_cycle, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_stack_verify_catches_count, unit_setup, unit_teardown),
-		cmocka_unit_test_setup_teardown(test_stack_verify_catches_wild_pointer, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_stack_exhaustion, unit_setup, unit_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN_TESTS(tests, corruptions);
 }

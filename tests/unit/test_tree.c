@@ -83,19 +83,13 @@ static struct ds_tree_head *tree_with(int n)
 	return h;
 }
 
-static void expect_corrupt(struct ds_tree_head *h, int why)
-{
-	assert_int_equal(ds_tree_verify(h), DS_ERROR_CORRUPT);
-	assert_int_equal(h->verify_reason, why);
-}
-
 static void test_tree_verify_catches_order(void **state)
 {
 	struct ds_tree_head *h = tree_with(15);
 
 	(void)state;
 	h->root->left->key = 1000;
-	expect_corrupt(h, DS_CORRUPT_ORDER);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_ORDER);
 }
 
 static void test_tree_verify_catches_duplicate(void **state)
@@ -104,7 +98,7 @@ static void test_tree_verify_catches_duplicate(void **state)
 
 	(void)state;
 	h->root->right->left->left->key = h->root->key;	/* its successor */
-	expect_corrupt(h, DS_CORRUPT_DUPLICATE);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_DUPLICATE);
 }
 
 static void test_tree_verify_catches_height(void **state)
@@ -113,7 +107,7 @@ static void test_tree_verify_catches_height(void **state)
 
 	(void)state;
 	h->root->left->height++;
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_SHAPE);
 }
 
 static void test_tree_verify_catches_balance(void **state)
@@ -129,7 +123,7 @@ static void test_tree_verify_catches_balance(void **state)
 	l->right = NULL;
 	l->height = 1;
 	h->root->height = 4;
-	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_SHAPE);
 }
 
 static void test_tree_verify_catches_parent(void **state)
@@ -138,7 +132,7 @@ static void test_tree_verify_catches_parent(void **state)
 
 	(void)state;
 	h->root->right->left->parent = h->root;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_POINTER);
 }
 
 static void test_tree_verify_catches_wild_pointer(void **state)
@@ -147,7 +141,7 @@ static void test_tree_verify_catches_wild_pointer(void **state)
 
 	(void)state;
 	h->root->left->left->right = (void *)0xdead0000;
-	expect_corrupt(h, DS_CORRUPT_POINTER);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_POINTER);
 }
 
 static void test_tree_verify_catches_count(void **state)
@@ -159,11 +153,11 @@ static void test_tree_verify_catches_count(void **state)
 	ds_tree_reset_stats(h);
 	for (int i = 0; i < 14; i++)
 		ds_count(&h->stats, DS_OP_INSERT, DS_SUCCESS);
-	expect_corrupt(h, DS_CORRUPT_COUNT);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_COUNT);
 	/* One fewer. */
 	for (int i = 0; i < 2; i++)
 		ds_count(&h->stats, DS_OP_INSERT, DS_SUCCESS);
-	expect_corrupt(h, DS_CORRUPT_COUNT);
+	unit_expect_corrupt(DS_KIND_tree, h, DS_CORRUPT_COUNT);
 }
 
 static void test_tree_verify_catches_cycle(void **state)

@@ -8,6 +8,13 @@
  *   unit_model_check_keyed() - random ops vs a plain reference map
  *   unit_stress()            - N threads of mixed ops, then quiesce, verify
  *                              and conservation
+ *   unit_check_conservation() - elements and allocator objects agree, the
+ *                              driver's rule (inline structures included)
+ *   unit_fill_until_nomem()  - insert until the arena runs dry
+ * Sequence structures (FIFO/LIFO/deque: unit_model_check_seq(),
+ * unit_prodcons()) and corruption suites (unit_expect_corrupt(), tables of
+ * struct unit_corruption) have theirs in unit_model.h and unit_corrupt.h,
+ * included at the end.
  * Scale follows TEST_MODE (quick / verify / stress).
  */
 #ifndef __UNIT_H
@@ -19,6 +26,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,9 +101,55 @@ static inline __s64 unit_alloc_current(void)
 }
 
 /*
+ * Insert keys 0, 1, ... (value key + @voff) into the structure at @h until
+ * the arena runs dry: each insert succeeds until one is NOMEM, before
+ * @limit keys; verify passes then.  Returns how many went in.
+ */
+static inline __u64 unit_fill_until_nomem(int kind, void *h, __u64 limit, __u64 voff)
+{
+	__u64 k, stored = 0;
+	int rc = DS_SUCCESS;
+
+	for (k = 0; k < limit; k++) {
+		rc = unit_op(kind, h, DS_OP_INSERT, k, k + voff, NULL);
+		if (rc == DS_ERROR_NOMEM)
+			break;
+		assert_int_equal(rc, DS_SUCCESS);
+		stored++;
+	}
+	assert_int_equal(rc, DS_ERROR_NOMEM);
+	assert_int_equal(unit_op(kind, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
+	return stored;
+}
+
+/*
+ * Conservation once the structure at @h is quiet (after ds_quiesce()): it
+ * counts @n elements, and the allocator holds one object per element plus
+ * the fixed ones, or only the fixed ones when the elements are stored inline
+ * (DS_CAP_INLINE: the driver's verify_all() skips the per-element objects
+ * for them too).
+ */
+static inline void unit_check_conservation(int kind, void *h, __s64 n)
+{
+	const struct ds_metadata *md = ds_metadata_of(kind);
+	__s64 objects = md->caps & DS_CAP_INLINE ? 0 : n;
+	struct ds_stats st;
+
+	ds_get_stats(kind, h, &st);
+	if ((__s64)st.current_elements != n)
+		fail_msg("%s: %lld elements counted, %lld expected", md->name,
+			 (long long)st.current_elements, (long long)n);
+	if (unit_alloc_current() != objects + (__s64)md->fixed_objects)
+		fail_msg("%s: %lld allocator objects for %lld elements (+%u fixed)%s", md->name,
+			 (long long)unit_alloc_current(), (long long)n, md->fixed_objects,
+			 md->caps & DS_CAP_INLINE ? " stored inline" : "");
+}
+
+/*
  * Keyed structures (DS_CAP_KEYED): apply @nops random operations to the
  * structure and to a reference map; every return code, every value read and
- * the final contents must agree.
+ * the final contents must agree.  Bounded structures (DS_CAP_BOUNDED) may
+ * answer an insert of a new key with FULL, which changes nothing.
  */
 static inline void unit_model_check_keyed(int kind, unsigned long nops, __u32 key_range,
 					  __u64 seed)
@@ -119,6 +173,9 @@ static inline void unit_model_check_keyed(int kind, unsigned long nops, __u32 ke
 		if (p < 40) {
 			rc = unit_op(kind, h, DS_OP_INSERT, k, x, NULL);
 			want = present[k] ? DS_ERROR_EXISTS : DS_SUCCESS;
+			if (rc == DS_ERROR_FULL && want == DS_SUCCESS &&
+			    (md->caps & DS_CAP_BOUNDED))
+				continue;
 			assert_int_equal(rc, want);
 			if (!present[k]) {
 				present[k] = 1;
@@ -173,7 +230,7 @@ static inline void unit_model_check_keyed(int kind, unsigned long nops, __u32 ke
 	assert_int_equal(ds_quiesce(kind, h), 0);
 	rc = unit_op(kind, h, DS_OP_VERIFY, 0, 0, NULL);
 	assert_int_equal(rc, DS_SUCCESS);
-	assert_true(unit_alloc_current() == (__s64)(n + md->fixed_objects));
+	unit_check_conservation(kind, h, (__s64)n);
 	free(present);
 	free(val);
 }
@@ -209,14 +266,15 @@ static void *unit_worker(void *arg)
 }
 
 /*
- * @nthreads threads run @nops operations of @mix each on one structure;
- * afterwards no error codes, quiesce drains, verify passes, and
- * inserts - deletes - pops == allocator objects - fixed objects.
+ * @nthreads threads run @nops operations of @mix each on a new structure;
+ * afterwards no error codes (misses such as FULL are fine), quiesce drains,
+ * verify passes, and inserts - deletes - pops is the element count and
+ * conserves allocator objects (unit_check_conservation()).  Returns the
+ * structure, for checks of the caller's own.
  */
-static inline void unit_stress(int kind, int nthreads, unsigned long nops, __u32 key_range,
-			       struct skel_mix mix)
+static inline void *unit_stress(int kind, int nthreads, unsigned long nops, __u32 key_range,
+				struct skel_mix mix)
 {
-	const struct ds_metadata *md = ds_metadata_of(kind);
 	struct unit_thread *t = calloc(nthreads, sizeof(*t));
 	pthread_barrier_t barrier;
 	void *h = ds_create(kind);
@@ -249,8 +307,12 @@ static inline void unit_stress(int kind, int nthreads, unsigned long nops, __u32
 	}
 	assert_int_equal(ds_quiesce(kind, h), 0);
 	assert_int_equal(unit_op(kind, h, DS_OP_VERIFY, 0, 0, NULL), DS_SUCCESS);
-	assert_true(unit_alloc_current() == live + (__s64)md->fixed_objects);
+	unit_check_conservation(kind, h, live);
 	free(t);
+	return h;
 }
+
+#include "unit_model.h"
+#include "unit_corrupt.h"
 
 #endif /* __UNIT_H */
