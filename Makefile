@@ -30,8 +30,9 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 VERSION := 0.3.0
 
-# Parallel by default; `make -j1` still wins.
-ifeq ($(filter -j% --jobserver%,$(MAKEFLAGS)),)
+# Parallel by default (make NPROC=1 for a serial build); sub-makes share
+# the top level's job slots.
+ifeq ($(MAKELEVEL),0)
 MAKEFLAGS += -j$(NPROC)
 endif
 MAKEFLAGS += --no-print-directory
