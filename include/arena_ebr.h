@@ -56,6 +56,14 @@
 #define ARENA_EBR_ADVANCE_EVERY	64	/* retires between advance attempts */
 #define ARENA_EBR_STALL_NS	(100ULL * 1000 * 1000)	/* 100 ms */
 #define ARENA_EBR_REAPING	(~0ULL)	/* owner value while a reaper clears it */
+#define ARENA_EBR_ORPHANS	4	/* lists held by advancers that lost a race */
+#define ARENA_EBR_ADDR_BITS	45	/* arena addresses are below 2^45 */
+#define ARENA_EBR_TAG_MASK	((1ULL << (64 - ARENA_EBR_ADDR_BITS)) - 1)
+#ifdef __BPF__
+#define ARENA_EBR_FREE_MAX	4096	/* nodes one advance frees; the rest is parked */
+#else
+#define ARENA_EBR_FREE_MAX	(~0U)
+#endif
 
 struct arena_ebr_rec {
 	__u64 state;		/* 0 idle, epoch << 1 | 1 in a critical section */
@@ -74,6 +82,9 @@ struct arena_ebr {
 	__u64 reaped;				/* records of dead threads cleared */
 	__u64 stall_ns;				/* stall threshold, 0: the default */
 	__u64 stall_slot;			/* record of the last stall + 1 */
+	__u64 orphan[ARENA_EBR_ORPHANS];	/* lists a lost advance race held */
+	__u64 orphaned;				/* lists put there */
+	__u64 lost;				/* lists no place could take (0!) */
 	struct arena_ebr_rec rec[ARENA_EBR_SLOTS];
 };
 
@@ -290,8 +301,9 @@ static __always_inline void arena_ebr_push(__u64 __arena *head, void __arena *no
 	}
 }
 
-/* Put a detached limbo list back onto @head, node by node. */
-static __always_inline void arena_ebr_requeue(__u64 __arena *head, __u64 list)
+/* Put a detached limbo list back onto @head, node by node.  Returns what a
+ * spent loop budget left unplaced (0 normally). */
+static __always_inline __u64 arena_ebr_requeue(__u64 __arena *head, __u64 list)
 {
 	void __arena *node;
 
@@ -300,23 +312,85 @@ static __always_inline void arena_ebr_requeue(__u64 __arena *head, __u64 list)
 		list = *(__u64 __arena *)node;
 		arena_ebr_push(head, node);
 	}
+	return list;
 }
 
-/* Free every node on a detached limbo list. */
+/*
+ * Free the nodes of a detached limbo list (all safe), at most
+ * ARENA_EBR_FREE_MAX in BPF: a list that grew during a stall may hold
+ * millions, more than one program run may walk.  What is left (or what a
+ * spent loop budget leaves) is parked with the allocator in one exchange,
+ * wait-free; the allocator's drainer (arena_reclaim, arena_park_flush)
+ * frees it.  Nothing is dropped.
+ */
 static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, __u64 list)
 {
 	void __arena *node;
+	__u32 n;
 
-	while (list && can_loop) {
+	(void)ebr;
+	for (n = ARENA_ZERO; list && n < ARENA_EBR_FREE_MAX && can_loop; n++) {
 		node = (void __arena *)list;
 		list = *(__u64 __arena *)node;
 		bpf_arena_free(node);
 	}
-	/* A BPF loop budget that ran out leaves the rest (already safe) for
-	 * a later round. */
-	arena_ebr_requeue(&ebr->limbo[0], list);
+	if (list && arena_alloc_st)
+		arena_park_nodes(arena_alloc_st, list);
 }
 
+
+/*
+ * An advancer that lost the race for epoch e -> e+1 holds the list it
+ * detached: nodes retired at e-2 and maybe some retired since, at most at
+ * the epoch now.  Park it in an orphan slot with one CAS, tagged with the
+ * epoch from which all of it is safe (now + 3); a later advance frees it.
+ * The slots are tried without a loop budget.  Only when all are taken does
+ * it fall back to putting the nodes back one by one; a node even that
+ * cannot place (budget spent) is counted in `lost`, never silently.
+ */
+static __always_inline void arena_ebr_orphan(struct arena_ebr __arena *ebr, __u64 e, __u64 list)
+{
+	__u64 now = arena_atomic_load_acquire(&ebr->epoch), w;
+	__u32 i, first = arena_slot() % ARENA_EBR_ORPHANS;
+
+	if (!list)
+		return;
+	w = ((now + 3) & ARENA_EBR_TAG_MASK) << ARENA_EBR_ADDR_BITS | list;
+	/* The first try needs no loop budget. */
+	if (arena_atomic_cmpxchg(&ebr->orphan[first], 0, w) == 0) {
+		arena_atomic_add(&ebr->orphaned, 1);
+		return;
+	}
+	for (i = ARENA_ZERO + 1; i < ARENA_EBR_ORPHANS && can_loop; i++) {
+		if (arena_atomic_cmpxchg(&ebr->orphan[(first + i) % ARENA_EBR_ORPHANS], 0, w) == 0) {
+			arena_atomic_add(&ebr->orphaned, 1);
+			return;
+		}
+	}
+	if (arena_ebr_requeue(&ebr->limbo[(e + 1) % 3], list))
+		arena_atomic_add(&ebr->lost, 1);
+}
+
+/* After an advance to @e: orphan lists that are safe now go to the
+ * allocator's parked frees (one exchange each; its drainer frees them). */
+static __always_inline void arena_ebr_free_orphans(struct arena_ebr __arena *ebr, __u64 e)
+{
+	__u64 w, tag;
+	__u32 i;
+
+	for (i = ARENA_ZERO; i < ARENA_EBR_ORPHANS && can_loop; i++) {
+		w = arena_atomic_load(&ebr->orphan[i % ARENA_EBR_ORPHANS]);
+		if (!w)
+			continue;
+		tag = w >> ARENA_EBR_ADDR_BITS;
+		/* e >= tag, modulo the tag width (the tag is at most 3 ahead) */
+		if (((e - tag) & ARENA_EBR_TAG_MASK) > (ARENA_EBR_TAG_MASK >> 1))
+			continue;
+		if (arena_atomic_cmpxchg(&ebr->orphan[i % ARENA_EBR_ORPHANS], w, 0) == w &&
+		    arena_alloc_st)
+			arena_park_nodes(arena_alloc_st, w & ((1ULL << ARENA_EBR_ADDR_BITS) - 1));
+	}
+}
 
 /*
  * Record @i holds epoch @e back: stamp when that was first seen, count a
@@ -378,11 +452,12 @@ static __always_inline int arena_ebr_try_advance(struct arena_ebr __arena *ebr)
 	if (arena_atomic_cmpxchg(&ebr->epoch, e, e + 1) != e) {
 		/* Someone else advanced: put the nodes back.  If they now share
 		 * the list with retirements of e+1, they are only freed later. */
-		arena_ebr_requeue(&ebr->limbo[(e + 1) % 3], list);
+		arena_ebr_orphan(ebr, e, list);
 		return 0;
 	}
 	arena_atomic_add(&ebr->advances, 1);
 	arena_ebr_free_list(ebr, list);
+	arena_ebr_free_orphans(ebr, e + 1);
 	return 1;
 }
 
@@ -410,10 +485,16 @@ static __always_inline void arena_ebr_retire(struct arena_ebr __arena *ebr, int 
  */
 static __always_inline int arena_ebr_flush(struct arena_ebr __arena *ebr)
 {
-	int i;
+	__u32 i;
 
 	for (i = 0; i < 4; i++)
 		arena_ebr_try_advance(ebr);
+#ifndef __BPF__
+	arena_park_flush();	/* what a BPF advance parked */
+#endif
+	for (i = ARENA_ZERO; i < ARENA_EBR_ORPHANS && can_loop; i++)
+		if (arena_atomic_load(&ebr->orphan[i % ARENA_EBR_ORPHANS]))
+			return 1;
 	return (arena_atomic_load(&ebr->limbo[0]) | arena_atomic_load(&ebr->limbo[1]) |
 		arena_atomic_load(&ebr->limbo[2])) != 0;
 }

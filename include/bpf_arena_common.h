@@ -174,7 +174,11 @@ static __always_inline __u64 arena_now_ns(void)
 #define __arena
 #define cast_kern(ptr) /* nothing to do */
 #define cast_user(ptr) /* nothing to do */
+/* A test may define can_loop itself (e.g. a budget that runs out, to play
+ * the BPF side's may_goto in userspace) before including this header. */
+#ifndef can_loop
 #define can_loop true
+#endif
 #define arena_bind() do { } while (0)
 #define ARENA_ZERO 0
 

@@ -212,7 +212,10 @@ int ds_verify(struct skel_verify_args *a)
 SEC("syscall")
 int arena_pages(struct skel_pages_args *a)
 {
-	a->addr = (__u64)arena_alloc_pages(a->npages);
+	/* Not arena_alloc_pages(): userspace's arena_alloc_pages() counts
+	 * these pages in pages_total itself (counting here too made "pages
+	 * held" grow by every refill). */
+	a->addr = (__u64)bpf_arena_alloc_pages(&arena, NULL, a->npages, NUMA_NO_NODE, 0);
 	return 0;
 }
 

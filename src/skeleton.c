@@ -425,6 +425,7 @@ static void progress(const struct run_result *res, double t0)
 /* Keep the page reserve stocked for the non-sleepable hooks, and give
  * fully free pages back every SKEL_RECLAIM_EVERY calls. */
 #define SKEL_RECLAIM_EVERY 10
+#define SKEL_RECLAIM_MAX_RUNS 256
 static void housekeeping(struct kern *k)
 {
 	struct arena_alloc_state *st = arena_alloc_st;
@@ -440,11 +441,18 @@ static void housekeeping(struct kern *k)
  * run frees what the first quarantined, should a guard have been held). */
 static void reclaim_all(struct kern *k)
 {
-	int i;
+	struct arena_stats s;
+	int i, rc;
 
-	for (i = 0; i < 3; i++)
-		if (kern_reclaim(k, true) <= 0 && i)
+	/* A run sorts a bounded number of free objects and puts back a
+	 * bounded number of parked ones: go on while runs still return pages
+	 * or leave work for the next one. */
+	for (i = 0; i < SKEL_RECLAIM_MAX_RUNS; i++) {
+		rc = kern_reclaim(k, true);
+		arena_get_stats(&s);
+		if (rc <= 0 && i >= 2 && !s.reclaim_pending)
 			break;
+	}
 }
 
 /* Allocator, structure and reclamation state after the run. */
