@@ -85,6 +85,7 @@ struct arena_ebr {
 	__u64 orphan[ARENA_EBR_ORPHANS];	/* lists a lost advance race held */
 	__u64 orphaned;				/* lists put there */
 	__u64 lost;				/* lists no place could take (0!) */
+	__u64 corrupt;				/* wild links met in limbo lists */
 	struct arena_ebr_rec rec[ARENA_EBR_SLOTS];
 };
 
@@ -308,6 +309,8 @@ static __always_inline __u64 arena_ebr_requeue(__u64 __arena *head, __u64 list)
 	void __arena *node;
 
 	while (list && can_loop) {
+		if (!arena_ptr_ok(list))
+			return 0;	/* a wild link: nothing behind it to keep */
 		node = (void __arena *)list;
 		list = *(__u64 __arena *)node;
 		arena_ebr_push(head, node);
@@ -328,8 +331,13 @@ static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, _
 	void __arena *node;
 	__u32 n;
 
-	(void)ebr;
 	for (n = ARENA_ZERO; list && n < ARENA_EBR_FREE_MAX && can_loop; n++) {
+		if (!arena_ptr_ok(list)) {
+			/* A wild link (the arena was written behind our back):
+			 * never follow it; what it cut off stays allocated. */
+			arena_atomic_add(&ebr->corrupt, 1);
+			return;
+		}
 		node = (void __arena *)list;
 		list = *(__u64 __arena *)node;
 		bpf_arena_free(node);
@@ -502,6 +510,7 @@ static __always_inline int arena_ebr_flush(struct arena_ebr __arena *ebr)
 /* What a domain did, for reports.  Any context; a snapshot. */
 struct arena_ebr_stats {
 	__u64 epoch, advances, blocked, stalls, reaped;
+	__u64 corrupt;		/* wild links met in limbo lists */
 	__u32 stall_slot;	/* record of the last stall + 1, 0 if none */
 	__u32 active;		/* records in a critical section now */
 };
@@ -516,6 +525,7 @@ static __always_inline void arena_ebr_get_stats(struct arena_ebr __arena *ebr,
 	out->blocked = arena_atomic_load(&ebr->blocked);
 	out->stalls = arena_atomic_load(&ebr->stalls);
 	out->reaped = arena_atomic_load(&ebr->reaped);
+	out->corrupt = arena_atomic_load(&ebr->corrupt);
 	out->stall_slot = (__u32)arena_atomic_load(&ebr->stall_slot);
 	for (i = ARENA_ZERO; i < ARENA_EBR_SLOTS && can_loop; i++)
 		n += arena_atomic_load(&ebr->rec[i].state) & 1;

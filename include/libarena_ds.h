@@ -107,6 +107,7 @@
 #define ARENA_PARK_RESERVE	ARENA_NR_CLASSES	/* park index of reserve pages */
 #define ARENA_NR_PARKS		(ARENA_NR_CLASSES + 1)
 #define ARENA_PARK_DRAIN	(1U << 18)	/* parked items put back per drain */
+#define ARENA_MAP_MIN_PAGES	1024		/* smaller arenas keep no page map */
 
 /* Class sizes: powers of two up to 1024, then the largest size that fits
  * twice in a page after its header. */
@@ -223,6 +224,10 @@ struct arena_alloc_state {
 	__u64 park_drained;			/* items the drainer put back */
 	__u64 park_nodes_hold;			/* drainer only: list being freed */
 	__u32 park_hold[ARENA_NR_PARKS];	/* drainer only: chain being put back */
+	/* Page map: one bit per arena page, set while the allocator holds
+	 * the page (see arena_ptr_ok()). */
+	__u64 page_map;				/* address of the bitmap, 0: none */
+	__u64 map_bits;				/* pages it covers */
 	__u64 fb_allocs[ARENA_NR_CLASSES] ARENA_ALIGNED_CL;	/* fallback path */
 	__u64 fb_frees[ARENA_NR_CLASSES];
 	struct arena_guard_word guard[ARENA_NR_GUARDS];
@@ -629,7 +634,59 @@ static __always_inline struct arena_page_hdr __arena *arena_page_of(void __arena
 	return (struct arena_page_hdr __arena *)((__u64)p & ~(__u64)(ARENA_PAGE_SIZE - 1));
 }
 
+/* Mark @npages pages at @addr held (@on) or given back in the page map. */
+static __always_inline void arena_page_map_set(__u64 addr, __u32 npages, int on)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	__u64 __arena *map;
+	__u64 idx, j;
+	__u32 i;
+
+	if (!st || !st->page_map)
+		return;
+	map = (__u64 __arena *)st->page_map;
+	idx = (addr - ARENA_BASE) / ARENA_PAGE_SIZE;
+	for (i = ARENA_ZERO; i < npages && can_loop; i++) {
+		j = idx + i;
+		if (j >= st->map_bits)
+			break;
+		if (on)
+			arena_atomic_fetch_or(&map[j / 64], 1ULL << (j % 64));
+		else
+			arena_atomic_fetch_and(&map[j / 64], ~(1ULL << (j % 64)));
+	}
+}
+
+/*
+ * arena_ptr_ok - may a reader follow the pointer @p (read 8 bytes at it)?
+ * True when @p lies in the arena, is 8-byte aligned and its page is one the
+ * allocator holds (the page map), so reading it neither faults nor, in
+ * userspace, makes the kernel create a page.  Any context; a snapshot: the
+ * page may go back right after (verify and reclaim paths run quiescent or
+ * under EBR).  Without a page map (no arena_setup) only range and alignment
+ * are checked.
+ */
+static __always_inline int arena_ptr_ok(__u64 p)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	__u64 idx;
+
+	if ((p & ~0xffffffffULL) != ARENA_BASE || (p & 7) || !st)
+		return 0;
+	if (!st->page_map)
+		return 1;
+	idx = (p - ARENA_BASE) / ARENA_PAGE_SIZE;
+	if (idx >= st->map_bits)
+		return 0;
+	return (arena_atomic_load(&((__u64 __arena *)st->page_map)[idx / 64]) >> (idx % 64)) & 1;
+}
+
 #ifdef __BPF__
+static __always_inline void __arena *arena_alloc_pages_raw(__u32 npages)
+{
+	return bpf_arena_alloc_pages(&arena, NULL, npages, NUMA_NO_NODE, 0);
+}
+
 /*
  * Sleepable programs only (SEC("syscall"), lsm.s; any program on kernels
  * that allow it): take pages from the kernel / give them back.
@@ -638,16 +695,26 @@ static __always_inline void __arena *arena_alloc_pages(__u32 npages)
 {
 	void __arena *p = bpf_arena_alloc_pages(&arena, NULL, npages, NUMA_NO_NODE, 0);
 
-	if (p && arena_alloc_st)
+	if (p && arena_alloc_st) {
 		arena_atomic_add(&arena_alloc_st->pages_total, npages);
+		arena_page_map_set((__u64)p, npages, 1);
+	}
 	return p;
 }
 
 static __always_inline void arena_free_page(void __arena *p)
 {
+	arena_page_map_set((__u64)p, 1, 0);
 	bpf_arena_free_pages(&arena, p, 1);
 }
 #else
+static inline void *arena_alloc_pages_raw(__u32 npages)
+{
+	void *(*hook)(__u32) = arena_pages_hook;
+
+	return hook ? hook(npages) : NULL;
+}
+
 static inline void *arena_alloc_pages(__u32 npages)
 {
 	void *(*hook)(__u32) = arena_pages_hook;
@@ -656,8 +723,10 @@ static inline void *arena_alloc_pages(__u32 npages)
 	if (!hook)
 		return NULL;
 	p = hook(npages);
-	if (p && arena_alloc_st)
+	if (p && arena_alloc_st) {
 		arena_atomic_add(&arena_alloc_st->pages_total, npages);
+		arena_page_map_set((__u64)p, npages, 1);
+	}
 	return p;
 }
 
@@ -665,6 +734,7 @@ static inline void arena_free_page(void *p)
 {
 	void (*hook)(void *, __u32) = arena_free_pages_hook;
 
+	arena_page_map_set((__u64)p, 1, 0);
 	if (hook)
 		hook(p, 1);
 }
@@ -853,6 +923,12 @@ static __always_inline void bpf_arena_free(void __arena *p)
 	struct arena_mag __arena *m;
 	__u32 c;
 
+	if (p && !arena_ptr_ok((__u64)p)) {
+		/* Not on a page the allocator holds: never read it. */
+		if (st)
+			arena_atomic_add(&arena_my_stats()->failed, 1);
+		return;
+	}
 	p = arena_san_on_free(p);	/* ARENA_SANITIZE hook: NULL = bad free, counted */
 	if (!p || !st)
 		return;
@@ -1048,8 +1124,19 @@ static __always_inline void arena_park_drain_nodes(struct arena_alloc_state __ar
 		e = arena_atomic_xchg(&st->park_nodes, 0);
 	while (e && n < *budget && can_loop) {
 		/* Free the entry's list behind its first node, then the first
-		 * node once its entry link is there. */
+		 * node once its entry link is there.  A wild link (the arena
+		 * written behind our back) is never followed: counted, cut. */
+		if (!arena_ptr_ok(e)) {
+			arena_atomic_add(&arena_my_stats()->failed, 1);
+			e = 0;
+			break;
+		}
 		nx = *(__u64 __arena *)e;
+		if (nx && !arena_ptr_ok(nx)) {
+			arena_atomic_add(&arena_my_stats()->failed, 1);
+			nx = 0;
+			ARENA_WRITE_ONCE(*(__u64 __arena *)e, 0);
+		}
 		if (nx) {
 			node = (void __arena *)nx;
 			ARENA_WRITE_ONCE(*(__u64 __arena *)e, *(__u64 __arena *)node);
@@ -1304,6 +1391,8 @@ static __always_inline int arena_reclaim(int flush)
 static __always_inline int arena_setup(__u64 max_pages, __u64 low_water)
 {
 	struct arena_alloc_state __arena *st;
+	void __arena *map;
+	__u32 map_pages;
 
 	if (arena_alloc_st)
 		return 0;
@@ -1313,6 +1402,19 @@ static __always_inline int arena_setup(__u64 max_pages, __u64 low_water)
 	arena_state_init(st, max_pages, low_water);
 	st->pages_total = ARENA_STATE_PAGES;
 	arena_alloc_st = st;
+	/* The page map (one bit per page of the arena), then its own and the
+	 * state's pages in it.  Kept out of pages_total (it is the allocator's
+	 * own, like the state) and left out for arenas under
+	 * ARENA_MAP_MIN_PAGES, where its pages would be missed; without one,
+	 * arena_ptr_ok() checks range and alignment only. */
+	map_pages = (max_pages + 8 * ARENA_PAGE_SIZE - 1) / (8 * ARENA_PAGE_SIZE);
+	map = max_pages >= ARENA_MAP_MIN_PAGES ? arena_alloc_pages_raw(map_pages) : NULL;
+	if (map) {
+		st->map_bits = max_pages;
+		st->page_map = (__u64)map;
+		arena_page_map_set((__u64)st, ARENA_STATE_PAGES, 1);
+		arena_page_map_set((__u64)map, map_pages, 1);
+	}
 	return 0;
 }
 

@@ -485,6 +485,13 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 			 (int)res->ebr.stall_slot - 1);
 		return 0;
 	}
+	collect_state(res, head);
+	if (res->has_ebr && res->ebr.corrupt) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "userspace verify: %s (EBR limbo list: %llu wild links, not followed)",
+			 ds_strerror(DS_ERROR_CORRUPT), (unsigned long long)res->ebr.corrupt);
+		return 0;
+	}
 	urc = ds_dispatch(env.run.kind, head, &r);
 	if (urc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg), "userspace verify: %s (%s)",
