@@ -100,6 +100,10 @@ static __always_inline int arena_ebr_settle(struct arena_ebr __arena *ebr, __u32
 	__u64 cur;
 
 	arena_atomic_store(&rec->block_ns, 0);	/* a new episode */
+	/* Store->load: an advancer either sees our record or we see its new
+	 * epoch.  The claim (xchg/cmpxchg) is fully ordered; on weak CPUs C11
+	 * still lets a later acquire load pass its store (arena_rmw_fence). */
+	arena_rmw_fence();
 	while (can_loop) {
 		cur = arena_atomic_load_acquire(&ebr->epoch);
 		if (cur == e)

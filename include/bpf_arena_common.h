@@ -164,6 +164,15 @@ static __always_inline __u64 arena_now_ns(void)
 	} while (0)
 #endif
 #define arena_cpu_relax()	do { } while (0)
+/*
+ * After a fully ordered RMW (cmpxchg, xchg, fetch_*) whose store must be
+ * visible before a following load of another word (store->load: a guard
+ * taken, then a list head read; a record published, then the epoch read).
+ * The BPF memory model makes value-returning atomics fully ordered on every
+ * JIT (x86 lock-prefixed, arm64 with full barriers), so only the compiler
+ * needs holding back here.
+ */
+#define arena_rmw_fence()	arena_barrier()
 
 #else /* !__BPF__ */
 /* ------------------------------------------------------------ userspace */
@@ -213,6 +222,18 @@ static __u64 arena_fence_word __attribute__((unused));
 #define arena_atomic_fence()	((void)__atomic_fetch_add(&arena_fence_word, 0, __ATOMIC_SEQ_CST))
 #else
 #define arena_atomic_fence()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+/*
+ * After a seq_cst RMW whose store must be visible before a following load
+ * of another word (store->load, see the BPF side).  On x86 the RMW is a
+ * locked instruction, a full barrier already.  Elsewhere C11 does not order
+ * a seq_cst RMW before a later acquire load (arm64 may use LDAPR, which can
+ * pass the RMW's store): a full fence.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define arena_rmw_fence()	arena_barrier()
+#else
+#define arena_rmw_fence()	arena_atomic_fence()
 #endif
 #if defined(__x86_64__) || defined(__i386__)
 #define arena_cpu_relax()	__builtin_ia32_pause()

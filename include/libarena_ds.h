@@ -488,6 +488,9 @@ static __always_inline struct arena_slot __arena *arena_cache_take(struct arena_
 	o = arena_atomic_load(&sl->owner);
 	if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
 		return NULL;
+	/* Store->load: the reclaimer must see the guard odd, or we must see
+	 * its detach (the grace argument in the header comment). */
+	arena_rmw_fence();
 	return sl;
 }
 
@@ -505,8 +508,10 @@ static __always_inline int arena_guard_take(struct arena_alloc_state __arena *st
 	for (i = ARENA_ZERO; i < ARENA_NR_GUARDS && can_loop; i++) {
 		idx = (start + i) % ARENA_NR_GUARDS;
 		s = arena_atomic_load(&st->guard[idx].seq);
-		if (!(s & 1) && arena_atomic_cmpxchg(&st->guard[idx].seq, s, s + 1) == s)
+		if (!(s & 1) && arena_atomic_cmpxchg(&st->guard[idx].seq, s, s + 1) == s) {
+			arena_rmw_fence();	/* store->load, as in arena_cache_take() */
 			return (int)idx;
+		}
 	}
 	return -1;
 }
