@@ -40,7 +40,7 @@ BPF_APPS := $(SKEL_BIN)
 APPS := $(SKEL_BIN)
 
 .SECONDARY: $(OUTPUT)/skeleton.bpf.o $(OUTPUT)/probe.bpf.o
-.PHONY: all deps clean test test-quick test-stress test-verify bench bench-alloc run check-env
+.PHONY: all deps clean test test-quick test-stress test-verify bench bench-alloc run check-env soak
 all: deps $(APPS)
 
 # Install what is missing (quiet and quick when everything is there).
@@ -80,6 +80,13 @@ $(SKEL_BIN): $(SKELETON_OBJS)
 
 run: all
 	./$(SKEL_BIN)
+
+# Soak (not in `make test`): every structure family under all contexts at
+# once for SOAK_SECS seconds per family (default 600); verify, conservation,
+# flat memory.  See scripts/soak.sh.
+SOAK_SECS ?= 600
+soak: all
+	SOAK_SECS=$(SOAK_SECS) SKEL=./$(SKEL_BIN) ./scripts/soak.sh
 
 -include tests/tests.mk
 -include bench/bench.mk

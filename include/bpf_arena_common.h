@@ -73,10 +73,18 @@ void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cn
 				    int node_id, __u64 flags) __ksym __weak;
 void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
 
-/* The one arena every libarena-ds program shares. */
+/* The one arena every libarena-ds program shares.  Sanitizer builds add
+ * BPF_F_SEGV_ON_FAULT: a userspace access to a page the allocator gave back
+ * (a use after return) faults instead of mapping a fresh zero page; the
+ * driver sets it too with LIBARENA_SEGV_ON_FAULT=1. */
+#ifdef ARENA_SANITIZE
+#define ARENA_MAP_FLAGS (BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT)
+#else
+#define ARENA_MAP_FLAGS BPF_F_MMAPABLE
+#endif
 struct {
 	__uint(type, BPF_MAP_TYPE_ARENA);
-	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(map_flags, ARENA_MAP_FLAGS);
 	__uint(max_entries, ARENA_MAX_PAGES);
 	__ulong(map_extra, ARENA_BASE);
 } arena SEC(".maps");

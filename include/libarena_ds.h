@@ -227,6 +227,7 @@ struct arena_alloc_state {
 	/* Page map: one bit per arena page, set while the allocator holds
 	 * the page (see arena_ptr_ok()). */
 	__u64 page_map;				/* address of the bitmap, 0: none */
+	__u64 last_returned;			/* a page given back last (tests) */
 	__u64 map_bits;				/* pages it covers */
 	__u64 fb_allocs[ARENA_NR_CLASSES] ARENA_ALIGNED_CL;	/* fallback path */
 	__u64 fb_frees[ARENA_NR_CLASSES];
@@ -1245,6 +1246,7 @@ static __always_inline __u32 arena_quarantine_release(struct arena_alloc_state _
 	while (list && can_loop) {
 		hdr = (struct arena_page_hdr __arena *)list;
 		list = hdr->qnext;
+		arena_atomic_store(&st->last_returned, (__u64)hdr);
 		arena_free_page(hdr);
 		n++;
 	}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <setjmp.h>
 #include <bpf/libbpf.h>
 
 #include "skeleton.skel.h"
@@ -455,6 +456,51 @@ static void reclaim_all(struct kern *k)
 	}
 }
 
+/*
+ * LIBARENA_TOUCH_RETURNED=1 (tests): read a page the allocator gave back to
+ * the kernel, in this process (a fork()ed child cannot use the arena
+ * mapping at all), under a SIGSEGV handler, and say what happened.  With
+ * BPF_F_SEGV_ON_FAULT the read faults; without, the kernel quietly maps a
+ * fresh zero page and the read "works".
+ */
+static sigjmp_buf uar_jmp;
+
+static void uar_segv(int sig)
+{
+	siglongjmp(uar_jmp, sig);
+}
+
+static void uar_probe(void)
+{
+	struct arena_alloc_state *st = arena_alloc_st;
+	const char *e = getenv("LIBARENA_TOUCH_RETURNED");
+	struct sigaction sa = { .sa_handler = uar_segv }, old_segv, old_bus;
+	volatile __u64 *p;
+	volatile __u64 v = 0;
+	int sig;
+
+	if (!e || !atoi(e) || !st)
+		return;
+	p = (volatile __u64 *)__atomic_load_n(&st->last_returned, __ATOMIC_RELAXED);
+	if (!p) {
+		printf("use-after-return probe: no page was given back\n");
+		return;
+	}
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	sig = sigsetjmp(uar_jmp, 1);
+	if (!sig)
+		v = *p;
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	if (sig)
+		printf("use-after-return probe: returned page %p: the read faulted (%s)\n",
+		       (void *)p, strsignal(sig));
+	else
+		printf("use-after-return probe: returned page %p: read without a fault (%llu)\n",
+		       (void *)p, (unsigned long long)v);
+}
+
 /* Allocator, structure and reclamation state after the run. */
 static void collect_state(struct run_result *res, void *head)
 {
@@ -510,6 +556,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	/* Pages back to the kernel, then walk every node again: a page given
 	 * back under a live node would show here. */
 	reclaim_all(k);
+	uar_probe();
 	urc = ds_dispatch(env.run.kind, head, &r);
 	if (urc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
