@@ -57,7 +57,7 @@ else
 endif
 
 .PHONY: all deps clean test test-quick test-stress test-verify bench bench-alloc run lib \
-	install uninstall
+	install uninstall soak
 all: lib $(SKEL_BIN) $(OUTPUT)/lincheck
 
 # Install what is missing (quiet and quick when everything is there).
@@ -158,6 +158,14 @@ RUN_ARGS ?= -D hash -K -t 2 -o 5000000 -d 5 -v
 run: deps
 	$(Q)$(MAKE) all
 	./$(SKEL_BIN) $(RUN_ARGS)
+
+# Soak (not in `make test`): every structure family under all contexts at
+# once for SOAK_SECS seconds per family (default 600); verify, conservation,
+# flat memory.  See scripts/soak.sh.
+SOAK_SECS ?= 600
+soak: deps
+	$(Q)$(MAKE) all
+	SOAK_SECS=$(SOAK_SECS) SKEL=./$(SKEL_BIN) ./scripts/soak.sh
 
 -include tests/tests.mk
 -include bench/bench.mk

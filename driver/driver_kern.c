@@ -178,6 +178,13 @@ int kern_load(struct kern *k, int kind, __u64 arena_pages, enum hooks_mode want)
 	s->rodata->own_tgid = getpid();
 	if (arena_pages)
 		bpf_map__set_max_entries(s->maps.arena, arena_pages);
+	/* LIBARENA_SEGV_ON_FAULT=1 (tests): a userspace access to an arena
+	 * page the kernel does not hold (one the allocator gave back) faults
+	 * instead of silently mapping a fresh zero page.  Sanitizer builds
+	 * have the flag compiled in. */
+	if (getenv("LIBARENA_SEGV_ON_FAULT") && atoi(getenv("LIBARENA_SEGV_ON_FAULT")))
+		bpf_map__set_map_flags(s->maps.arena,
+				       bpf_map__map_flags(s->maps.arena) | BPF_F_SEGV_ON_FAULT);
 	set_hook_autoload(s, k->hooks);
 	/* Only a relay run pays for verifying the relay programs. */
 	bpf_program__set_autoload(s->progs.relay_produce, want_relay);

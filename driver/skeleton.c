@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <setjmp.h>
 #include <bpf/libbpf.h>
 
 #include "skeleton.skel.h"
@@ -424,6 +425,7 @@ static void progress(const struct run_result *res, double t0)
 /* Keep the page reserve stocked for the non-sleepable hooks, and give
  * fully free pages back every SKEL_RECLAIM_EVERY calls. */
 #define SKEL_RECLAIM_EVERY 10
+#define SKEL_RECLAIM_MAX_RUNS 256
 static void housekeeping(struct kern *k)
 {
 	static unsigned int calls;
@@ -438,11 +440,62 @@ static void housekeeping(struct kern *k)
  * run frees what the first quarantined, should a guard have been held). */
 static void reclaim_all(struct kern *k)
 {
-	int i;
+	struct arena_stats s;
+	int i, rc;
 
-	for (i = 0; i < 3; i++)
-		if (kern_reclaim(k, true) <= 0 && i)
+	/* A run sorts a bounded number of free objects and puts back a
+	 * bounded number of parked ones: go on while runs still return pages
+	 * or leave work for the next one. */
+	for (i = 0; i < SKEL_RECLAIM_MAX_RUNS; i++) {
+		rc = kern_reclaim(k, true);
+		arena_stats_read(&s);
+		if (rc <= 0 && i >= 2 && !s.reclaim_pending)
 			break;
+	}
+}
+
+/*
+ * LIBARENA_TOUCH_RETURNED=1 (tests): read a page the allocator gave back to
+ * the kernel, in this process (a fork()ed child cannot use the arena
+ * mapping at all), under a SIGSEGV handler, and say what happened.  With
+ * BPF_F_SEGV_ON_FAULT the read faults; without, the kernel quietly maps a
+ * fresh zero page and the read "works".
+ */
+static sigjmp_buf uar_jmp;
+
+static void uar_segv(int sig)
+{
+	siglongjmp(uar_jmp, sig);
+}
+
+static void uar_probe(void)
+{
+	const char *e = getenv("LIBARENA_TOUCH_RETURNED");
+	struct sigaction sa = { .sa_handler = uar_segv }, old_segv, old_bus;
+	volatile __u64 *p;
+	volatile __u64 v = 0;
+	int sig;
+
+	if (!e || !atoi(e))
+		return;
+	p = (volatile __u64 *)arena_last_returned_page();
+	if (!p) {
+		printf("use-after-return probe: no page was given back\n");
+		return;
+	}
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	sig = sigsetjmp(uar_jmp, 1);
+	if (!sig)
+		v = *p;
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	if (sig)
+		printf("use-after-return probe: returned page %p: the read faulted (%s)\n",
+		       (void *)p, strsignal(sig));
+	else
+		printf("use-after-return probe: returned page %p: read without a fault (%llu)\n",
+		       (void *)p, (unsigned long long)v);
 }
 
 /* Allocator, structure and reclamation state after the run. */
@@ -475,6 +528,13 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 			 (int)res->ebr.stall_slot - 1);
 		return 0;
 	}
+	collect_state(res, head);
+	if (res->has_ebr && res->ebr.corrupt) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "userspace verify: %s (EBR limbo list: %llu wild links, not followed)",
+			 ds_strerror(DS_ERROR_CORRUPT), (unsigned long long)res->ebr.corrupt);
+		return 0;
+	}
 	urc = ds_dispatch(env.run.kind, head, &r);
 	if (urc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg), "userspace verify: %s (%s)",
@@ -493,6 +553,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	/* Pages back to the kernel, then walk every node again: a page given
 	 * back under a live node would show here. */
 	reclaim_all(k);
+	uar_probe();
 	urc = ds_dispatch(env.run.kind, head, &r);
 	if (urc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),

@@ -86,6 +86,14 @@ DS_API __u64 arena_reserve_pages(void)
 	return st ? arena_atomic_load(&st->reserve_count) : 0;
 }
 
+DS_API __u64 arena_last_returned_page(void)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+
+	arena_bind();
+	return st ? arena_atomic_load(&st->last_returned) : 0;
+}
+
 DS_API int arena_return_pages(int flush)
 {
 	arena_bind();
@@ -144,7 +152,9 @@ int libarena_init(struct libarena_args *a)
 SEC("syscall")
 int libarena_pages(struct libarena_args *a)
 {
-	a->ret = (__u64)arena_alloc_pages(a->arg0);
+	/* Raw pages: userspace's arena_alloc_pages() counts them itself (in
+	 * pages_total and the page map); counting here too would count twice. */
+	a->ret = arena_kern_alloc_pages(a->arg0);
 	a->rc = a->ret ? 0 : -12;
 	return 0;
 }

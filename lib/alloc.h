@@ -103,6 +103,11 @@
 #define ARENA_RECLAIM_TAIL	(1U << 20)	/* links followed to find a tail */
 #define ARENA_F_NO_CACHE	1ULL		/* state flag: shared lists only */
 #define ARENA_OFF_MASK		0xffffffffULL
+#define ARENA_PARK_PENDING	1ULL		/* link word of a chain being parked */
+#define ARENA_PARK_RESERVE	ARENA_NR_CLASSES	/* park index of reserve pages */
+#define ARENA_NR_PARKS		(ARENA_NR_CLASSES + 1)
+#define ARENA_PARK_DRAIN	(1U << 18)	/* parked items put back per drain */
+#define ARENA_MAP_MIN_PAGES	1024		/* smaller arenas keep no page map */
 
 
 /* Objects of class c in one page. */
@@ -204,6 +209,20 @@ struct arena_alloc_state {
 	__u64 quar_head;			/* quarantined pages (addresses) */
 	__u64 quar_count;
 	__u64 carry[ARENA_NR_CLASSES];		/* reclaimer: chains to put back */
+	__u64 scan_seen[ARENA_NR_CLASSES];	/* reclaimer: pages mid-sort */
+	/* Parked frees (see arena_park_chain()): any context adds, the
+	 * drainer (reclaim_lock holder) takes. */
+	__u64 park[ARENA_NR_PARKS] ARENA_ALIGNED_CL;	/* chains: offset of the newest */
+	__u64 park_nodes;			/* node lists: address of the newest */
+	__u64 parked;				/* chains and lists parked */
+	__u64 park_drained;			/* items the drainer put back */
+	__u64 park_nodes_hold;			/* drainer only: list being freed */
+	__u32 park_hold[ARENA_NR_PARKS];	/* drainer only: chain being put back */
+	/* Page map: one bit per arena page, set while the allocator holds
+	 * the page (see arena_ptr_ok()). */
+	__u64 page_map;				/* address of the bitmap, 0: none */
+	__u64 last_returned;			/* a page given back last (tests) */
+	__u64 map_bits;				/* pages it covers */
 	__u64 fb_allocs[ARENA_NR_CLASSES] ARENA_ALIGNED_CL;	/* fallback path */
 	__u64 fb_frees[ARENA_NR_CLASSES];
 	struct arena_guard_word guard[ARENA_NR_GUARDS];
@@ -237,19 +256,34 @@ extern void (*arena_free_pages_hook)(void *p, __u32 npages);
  * atomic load.  The remaining race, with a new owner's plain writes to word
  * 0, is the benign one tests/tsan.supp names. */
 
-static __always_inline void arena_stack_push_chain(__u64 __arena *head,
-						   void __arena *first,
-						   void __arena *last)
+/* One push attempt: link @last to the current head, then one CAS. */
+static __always_inline int arena_stack_try_push(__u64 __arena *head, void __arena *first,
+						void __arena *last)
 {
-	__u64 old, new;
+	__u64 old = arena_atomic_load_acquire(head), new;
 
-	while (can_loop) {
-		old = arena_atomic_load_acquire(head);
-		ARENA_WRITE_ONCE(*(__u64 __arena *)last, old & ARENA_OFF_MASK);
-		new = ((old >> 32) + 1) << 32 | arena_offset(first);
-		if (arena_atomic_cmpxchg(head, old, new) == old)
-			return;
-	}
+	ARENA_WRITE_ONCE(*(__u64 __arena *)last, old & ARENA_OFF_MASK);
+	new = ((old >> 32) + 1) << 32 | arena_offset(first);
+	return arena_atomic_cmpxchg(head, old, new) == old;
+}
+
+/*
+ * Push the private chain @first..@last (linked through word 0, offsets)
+ * onto a tagged stack.  Lock-free.  The first attempt does not depend on
+ * the loop budget, so a context whose budget is spent still pushes unless
+ * another context wins that CAS.  Returns 1 when pushed, 0 when the budget
+ * ran out first: the chain is then still the caller's (arena_chain_put()
+ * parks it; never drop it).
+ */
+static __always_inline int arena_stack_push_chain(__u64 __arena *head, void __arena *first,
+						  void __arena *last)
+{
+	if (arena_stack_try_push(head, first, last))
+		return 1;
+	while (can_loop)
+		if (arena_stack_try_push(head, first, last))
+			return 1;
+	return 0;
 }
 
 /* Pop one item.  Call inside a guard (see the header comment). */
@@ -329,6 +363,85 @@ static __always_inline __u32 arena_stack_detach(__u64 __arena *head)
 	return 0;
 }
 
+/* ---- parking: frees that must not be lost when a loop budget runs out
+ *
+ * A BPF program's loop budget (can_loop) can be spent when a free comes:
+ * after a long limbo list, or in a busy reclaim run.  A free that cannot
+ * push its objects then parks them instead, wait-free: one exchange on a
+ * park word, no loop.  Chains of one class (or reserve pages) are parked on
+ * park[k]: the chain's last link is marked PENDING, the exchange makes the
+ * chain the newest entry, and the old entry is linked behind it.  Node lists
+ * from EBR (arena_park_nodes) are parked the same way on park_nodes, one
+ * list per entry, the entries linked through the second word of each list's
+ * first node.  The drainer (arena_park_drain(), under reclaim_lock: the
+ * reclaimer, and arena_park_flush()) puts everything back with bounded work
+ * per call; a PENDING link it meets (a parker between its two stores) is
+ * kept for the next drain.  Nothing is dropped, whatever the budget.
+ */
+
+/* Park the private chain @first..@last (word-0 links) on park word @k (a
+ * class, or ARENA_PARK_RESERVE).  Any context.  Wait-free. */
+static __always_inline void arena_park_chain(struct arena_alloc_state __arena *st, __u32 k,
+					     void __arena *first, void __arena *last)
+{
+	__u64 old;
+
+	ARENA_WRITE_ONCE(*(__u64 __arena *)last, ARENA_PARK_PENDING);
+	old = arena_atomic_xchg(&st->park[k % ARENA_NR_PARKS], (__u64)arena_offset(first));
+	arena_atomic_store_release((__u64 __arena *)last, old);
+	arena_atomic_add(&st->parked, 1);
+}
+
+/*
+ * Park @list, a list of objects to free linked through word 0 by address
+ * (an EBR limbo list): the drainer frees them.  Every object must be at
+ * least 16 bytes (the second word links the entries) and no context may
+ * still read it.  Any context.  Wait-free.
+ */
+static __always_inline void arena_park_nodes(struct arena_alloc_state __arena *st, __u64 list)
+{
+	__u64 __arena *w1 = (__u64 __arena *)list + 1;
+	__u64 old;
+
+	ARENA_WRITE_ONCE(*w1, ARENA_PARK_PENDING);
+	old = arena_atomic_xchg(&st->park_nodes, list);
+	arena_atomic_store_release(w1, old);
+	arena_atomic_add(&st->parked, 1);
+}
+
+/* Is anything parked or held by the drainer?  Any context; a snapshot. */
+static __always_inline int arena_park_pending(void)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	__u32 k;
+
+	if (!st)
+		return 0;
+	if (arena_atomic_load(&st->park_nodes) || arena_atomic_load(&st->park_nodes_hold))
+		return 1;
+	for (k = ARENA_ZERO; k < ARENA_NR_PARKS && can_loop; k++)
+		if (arena_atomic_load(&st->park[k % ARENA_NR_PARKS]) ||
+		    arena_atomic_load(&st->park_hold[k % ARENA_NR_PARKS]))
+			return 1;
+	return 0;
+}
+
+/* Push a private chain onto class list @k (or the reserve), or park it when
+ * the loop budget is spent.  Any context.  Never loses the chain. */
+static __always_inline void arena_chain_put(struct arena_alloc_state __arena *st, __u32 k,
+					    void __arena *first, void __arena *last, __u32 n)
+{
+	__u64 __arena *head = k < ARENA_NR_CLASSES ? &st->class_free[k % ARENA_NR_CLASSES].word :
+						     &st->reserve.word;
+
+	if (!arena_stack_push_chain(head, first, last)) {
+		arena_park_chain(st, k, first, last);
+		return;
+	}
+	if (k == ARENA_PARK_RESERVE)
+		arena_atomic_add(&st->reserve_count, n);
+}
+
 static __always_inline struct arena_slot_stats __arena *arena_my_stats(void)
 {
 	return &arena_alloc_st->slot[arena_slot() % ARENA_NR_SLOTS].stats;
@@ -352,6 +465,9 @@ static __always_inline struct arena_slot __arena *arena_cache_take(struct arena_
 	o = arena_atomic_load(&sl->owner);
 	if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
 		return NULL;
+	/* Store->load: the reclaimer must see the guard odd, or we must see
+	 * its detach (the grace argument in the header comment). */
+	arena_rmw_fence();
 	return sl;
 }
 
@@ -369,8 +485,10 @@ static __always_inline int arena_guard_take(struct arena_alloc_state __arena *st
 	for (i = ARENA_ZERO; i < ARENA_NR_GUARDS && can_loop; i++) {
 		idx = (start + i) % ARENA_NR_GUARDS;
 		s = arena_atomic_load(&st->guard[idx].seq);
-		if (!(s & 1) && arena_atomic_cmpxchg(&st->guard[idx].seq, s, s + 1) == s)
+		if (!(s & 1) && arena_atomic_cmpxchg(&st->guard[idx].seq, s, s + 1) == s) {
+			arena_rmw_fence();	/* store->load, as in arena_cache_take() */
 			return (int)idx;
+		}
 	}
 	return -1;
 }
@@ -413,9 +531,8 @@ static __always_inline void arena_mag_flush(struct arena_alloc_state __arena *st
 					    struct arena_mag __arena *m, __u32 c)
 {
 	if (m->n && m->head)
-		arena_stack_push_chain(&st->class_free[c & 7].word,
-				       arena_ptr_from_off(void, m->head),
-				       arena_ptr_from_off(void, m->tail));
+		arena_chain_put(st, c & 7, arena_ptr_from_off(void, m->head),
+				arena_ptr_from_off(void, m->tail), m->n);
 	ARENA_WRITE_ONCE(m->head, 0);
 	ARENA_WRITE_ONCE(m->tail, 0);
 	ARENA_WRITE_ONCE(m->n, 0);
@@ -427,8 +544,7 @@ static __always_inline void arena_reserve_push(void __arena *page)
 {
 	struct arena_alloc_state __arena *st = arena_alloc_st;
 
-	arena_stack_push_chain(&st->reserve.word, page, page);
-	arena_atomic_add(&st->reserve_count, 1);
+	arena_chain_put(st, ARENA_PARK_RESERVE, page, page, 1);
 }
 
 /* Call inside a guard. */
@@ -488,8 +604,8 @@ static __always_inline void __arena *arena_carve(void __arena *page, __u32 c,
 		ARENA_WRITE_ONCE(m->n, k);
 	}
 	if (k + 1 < n)
-		arena_stack_push_chain(&arena_alloc_st->class_free[c].word,
-				       base + (k + 1) * sz, base + (n - 1) * sz);
+		arena_chain_put(arena_alloc_st, c, base + (k + 1) * sz, base + (n - 1) * sz,
+				n - k - 1);
 	arena_atomic_add(&arena_my_stats()->pages_carved, 1);
 	return base;
 }
@@ -498,6 +614,53 @@ static __always_inline void __arena *arena_carve(void __arena *page, __u32 c,
 static __always_inline struct arena_page_hdr __arena *arena_page_of(void __arena *p)
 {
 	return (struct arena_page_hdr __arena *)((__u64)p & ~(__u64)(ARENA_PAGE_SIZE - 1));
+}
+
+/* Mark @npages pages at @addr held (@on) or given back in the page map. */
+static __always_inline void arena_page_map_set(__u64 addr, __u32 npages, int on)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	__u64 __arena *map;
+	__u64 idx, j;
+	__u32 i;
+
+	if (!st || !st->page_map)
+		return;
+	map = (__u64 __arena *)st->page_map;
+	idx = (addr - ARENA_BASE) / ARENA_PAGE_SIZE;
+	for (i = ARENA_ZERO; i < npages && can_loop; i++) {
+		j = idx + i;
+		if (j >= st->map_bits)
+			break;
+		if (on)
+			arena_atomic_fetch_or(&map[j / 64], 1ULL << (j % 64));
+		else
+			arena_atomic_fetch_and(&map[j / 64], ~(1ULL << (j % 64)));
+	}
+}
+
+/*
+ * arena_ptr_ok - may a reader follow the pointer @p (read 8 bytes at it)?
+ * True when @p lies in the arena, is 8-byte aligned and its page is one the
+ * allocator holds (the page map), so reading it neither faults nor, in
+ * userspace, makes the kernel create a page.  Any context; a snapshot: the
+ * page may go back right after (verify and reclaim paths run quiescent or
+ * under EBR).  Without a page map (no arena_setup) only range and alignment
+ * are checked.
+ */
+static __always_inline int arena_ptr_ok(__u64 p)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	__u64 idx;
+
+	if ((p & ~0xffffffffULL) != ARENA_BASE || (p & 7) || !st)
+		return 0;
+	if (!st->page_map)
+		return 1;
+	idx = (p - ARENA_BASE) / ARENA_PAGE_SIZE;
+	if (idx >= st->map_bits)
+		return 0;
+	return (arena_atomic_load(&((__u64 __arena *)st->page_map)[idx / 64]) >> (idx % 64)) & 1;
 }
 
 #ifdef __BPF__
@@ -514,20 +677,36 @@ DS_API int arena_kern_free_pages(void __arena *p __arg_arena, __u32 npages);
 #define arena_kern_free_pages(p, n) bpf_arena_free_pages(&arena, (p), (n))
 #endif
 
+/* Pages straight from the kernel, neither counted nor mapped. */
+static __always_inline void __arena *arena_alloc_pages_raw(__u32 npages)
+{
+	return (void __arena *)arena_kern_alloc_pages(npages);
+}
+
 static __always_inline void __arena *arena_alloc_pages(__u32 npages)
 {
 	void __arena *p = (void __arena *)arena_kern_alloc_pages(npages);
 
-	if (p && arena_alloc_st)
+	if (p && arena_alloc_st) {
 		arena_atomic_add(&arena_alloc_st->pages_total, npages);
+		arena_page_map_set((__u64)p, npages, 1);
+	}
 	return p;
 }
 
 static __always_inline void arena_free_page(void __arena *p)
 {
+	arena_page_map_set((__u64)p, 1, 0);
 	arena_kern_free_pages(p, 1);
 }
 #else
+static inline void *arena_alloc_pages_raw(__u32 npages)
+{
+	void *(*hook)(__u32) = arena_pages_hook;
+
+	return hook ? hook(npages) : NULL;
+}
+
 static inline void *arena_alloc_pages(__u32 npages)
 {
 	void *(*hook)(__u32) = arena_pages_hook;
@@ -536,8 +715,10 @@ static inline void *arena_alloc_pages(__u32 npages)
 	if (!hook)
 		return NULL;
 	p = hook(npages);
-	if (p && arena_alloc_st)
+	if (p && arena_alloc_st) {
 		arena_atomic_add(&arena_alloc_st->pages_total, npages);
+		arena_page_map_set((__u64)p, npages, 1);
+	}
 	return p;
 }
 
@@ -545,6 +726,7 @@ static inline void arena_free_page(void *p)
 {
 	void (*hook)(void *, __u32) = arena_free_pages_hook;
 
+	arena_page_map_set((__u64)p, 1, 0);
 	if (hook)
 		hook(p, 1);
 }
@@ -733,6 +915,17 @@ static __always_inline void bpf_arena_free(void __arena *p)
 	struct arena_mag __arena *m;
 	__u32 c;
 
+	if (p && !arena_ptr_ok((__u64)p)) {
+		/* Not on a page the allocator holds (or misaligned): never
+		 * read it.  The sanitizer counts it as an invalid free. */
+		if (st) {
+			arena_atomic_add(&arena_my_stats()->failed, 1);
+#ifdef ARENA_SANITIZE
+			arena_san_count(ARENA_SAN_INVALID_FREE);
+#endif
+		}
+		return;
+	}
 	p = arena_san_on_free(p);	/* ARENA_SANITIZE hook: NULL = bad free, counted */
 	if (!p || !st)
 		return;
@@ -762,7 +955,7 @@ static __always_inline void bpf_arena_free(void __arena *p)
 		if (!(st->flags & ARENA_F_NO_CACHE))
 			arena_atomic_add(&arena_my_stats()->fallbacks, 1);
 		/* A push reads nobody else's memory: no guard needed. */
-		arena_stack_push_chain(&st->class_free[c].word, p, p);
+		arena_chain_put(st, c, p, p, 1);
 		arena_atomic_add(&st->fb_frees[c], 1);
 	}
 }
@@ -862,6 +1055,13 @@ static __always_inline void arena_get_stats(struct arena_stats *out)
 	out->pages_quarantined = arena_atomic_load(&st->quar_count);
 	out->pages_recycled = arena_atomic_load(&st->pages_recycled);
 	out->reclaim_runs = arena_atomic_load(&st->reclaim_runs);
+	out->parked = arena_atomic_load(&st->parked);
+	out->park_drained = arena_atomic_load(&st->park_drained);
+	for (c = 0; c < ARENA_NR_CLASSES; c++)
+		if (st->carry[c] || st->scan_seen[c])
+			out->reclaim_pending = 1;
+	if (arena_park_pending())
+		out->reclaim_pending = 1;
 }
 
 /* Initialise allocator state placed at @st (zeroed memory of
@@ -877,6 +1077,118 @@ static __always_inline void arena_state_init(struct arena_alloc_state __arena *s
 
 #define ARENA_STATE_PAGES \
 	((sizeof(struct arena_alloc_state) + ARENA_PAGE_SIZE - 1) / ARENA_PAGE_SIZE)
+
+/* ---- draining the parked frees (see arena_park_chain()) */
+
+/*
+ * Put back the parked chain that starts at @cur (park word @k), at most
+ * *@budget items.  Returns where the walk stopped: 0 when the whole chain is
+ * back, else the first item not yet put back (a PENDING link, or the budget
+ * ran out), which the caller keeps for the next drain.
+ */
+static __always_inline __u32 arena_park_drain_chain(struct arena_alloc_state __arena *st,
+						    __u32 k, __u32 cur, __u32 *budget)
+{
+	__u32 first = cur, prev = 0, n = ARENA_ZERO;
+	__u64 nx;
+
+	while (cur && n < *budget && can_loop) {
+		nx = arena_atomic_load_acquire(arena_ptr_from_off(__u64, cur));
+		if (nx == ARENA_PARK_PENDING)
+			break;		/* its parker has not linked the rest yet */
+		prev = cur;
+		cur = (__u32)nx;
+		n++;
+	}
+	*budget -= n;
+	if (prev) {
+		arena_chain_put(st, k, arena_ptr_from_off(void, first),
+				arena_ptr_from_off(void, prev), n);
+		arena_atomic_add(&st->park_drained, n);
+	}
+	return cur;
+}
+
+/* Free the parked node lists, at most *@budget nodes; keep the rest. */
+static __always_inline void arena_park_drain_nodes(struct arena_alloc_state __arena *st,
+						   __u32 *budget)
+{
+	__u64 e = st->park_nodes_hold, nx, ne;
+	void __arena *node;
+	__u32 n = ARENA_ZERO;
+
+	if (!e && arena_atomic_load(&st->park_nodes))
+		e = arena_atomic_xchg(&st->park_nodes, 0);
+	while (e && n < *budget && can_loop) {
+		/* Free the entry's list behind its first node, then the first
+		 * node once its entry link is there.  A wild link (the arena
+		 * written behind our back) is never followed: counted, cut. */
+		if (!arena_ptr_ok(e)) {
+			arena_atomic_add(&arena_my_stats()->failed, 1);
+			e = 0;
+			break;
+		}
+		nx = *(__u64 __arena *)e;
+		if (nx && !arena_ptr_ok(nx)) {
+			arena_atomic_add(&arena_my_stats()->failed, 1);
+			nx = 0;
+			ARENA_WRITE_ONCE(*(__u64 __arena *)e, 0);
+		}
+		if (nx) {
+			node = (void __arena *)nx;
+			ARENA_WRITE_ONCE(*(__u64 __arena *)e, *(__u64 __arena *)node);
+		} else {
+			ne = arena_atomic_load_acquire((__u64 __arena *)e + 1);
+			if (ne == ARENA_PARK_PENDING)
+				break;
+			node = (void __arena *)e;
+			e = ne;
+		}
+		bpf_arena_free(node);
+		n++;
+	}
+	arena_atomic_store(&st->park_nodes_hold, e);
+	arena_atomic_add(&st->park_drained, n);
+	*budget = n < *budget ? *budget - n : 0;
+}
+
+/* Everything parked back in place, within *@budget items.  Caller holds
+ * reclaim_lock (the only drainer). */
+static __always_inline void arena_park_drain(struct arena_alloc_state __arena *st, __u32 *budget)
+{
+	__u32 k, cur;
+
+	for (k = ARENA_ZERO; k < ARENA_NR_PARKS && *budget && can_loop; k++) {
+		cur = st->park_hold[k % ARENA_NR_PARKS];
+		if (!cur && arena_atomic_load(&st->park[k % ARENA_NR_PARKS]))
+			cur = (__u32)arena_atomic_xchg(&st->park[k % ARENA_NR_PARKS], 0);
+		if (cur)
+			cur = arena_park_drain_chain(st, k % ARENA_NR_PARKS, cur, budget);
+		arena_atomic_store(&st->park_hold[k % ARENA_NR_PARKS], cur);
+	}
+	if (*budget)
+		arena_park_drain_nodes(st, budget);
+}
+
+/*
+ * arena_park_flush - put back (free) everything parked, within a bounded
+ * budget.  Any context (no page goes to the kernel); one drainer at a time:
+ * when the reclaimer runs, returns -16 (EBUSY) at once.  Returns 0, or 1
+ * when something is still parked (call again).
+ */
+static __always_inline int arena_park_flush(void)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	__u32 budget = ARENA_PARK_DRAIN;
+
+	if (!st)
+		return 0;
+	if (arena_atomic_cmpxchg(&st->reclaim_lock, 0, 1) != 0)
+		return -16;
+	arena_park_drain(st, &budget);
+	arena_atomic_store_release(&st->reclaim_lock, 0);
+	return arena_park_pending();
+}
 
 /* ---- reclamation: pages back to the kernel (see the header comment) */
 
@@ -925,6 +1237,7 @@ static __always_inline __u32 arena_quarantine_release(struct arena_alloc_state _
 	while (list && can_loop) {
 		hdr = (struct arena_page_hdr __arena *)list;
 		list = hdr->qnext;
+		arena_atomic_store(&st->last_returned, (__u64)hdr);
 		arena_free_page(hdr);
 		n++;
 	}
@@ -959,9 +1272,10 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 {
 	struct arena_page_hdr __arena *hdr;
 	__u32 per = arena_class_objs(c), cur, nx = 0, kf = 0, kl = 0, found = 0, i;
-	__u64 seen = 0;
+	__u64 seen = st->scan_seen[c];
 	__u64 __arena *o;
 
+	st->scan_seen[c] = 0;
 	cur = (__u32)st->carry[c];
 	st->carry[c] = 0;
 	if (!cur)
@@ -997,9 +1311,11 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 		kf = hdr->scan_head;
 		arena_hdr_clear_scan(hdr);
 	}
+	/* A budget spent here leaves sorted pages: the next run goes on. */
+	st->scan_seen[c] = seen;
 	if (kf)
-		arena_stack_push_chain(&st->class_free[c].word, arena_ptr_from_off(void, kf),
-				       arena_ptr_from_off(void, kl));
+		arena_chain_put(st, c, arena_ptr_from_off(void, kf), arena_ptr_from_off(void, kl),
+				0);
 	if (cur) {
 		/* The unsorted rest: find its tail and push it back, or leave
 		 * it for the next run when it is too long. */
@@ -1011,9 +1327,8 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 			kl = nx;
 		}
 		if (!nx) {
-			arena_stack_push_chain(&st->class_free[c].word,
-					       arena_ptr_from_off(void, cur),
-					       arena_ptr_from_off(void, kl));
+			arena_chain_put(st, c, arena_ptr_from_off(void, cur),
+					arena_ptr_from_off(void, kl), 0);
 		} else {
 			st->carry[c] = cur;
 			arena_atomic_add(&st->reclaim_parked, 1);
@@ -1048,6 +1363,8 @@ static __always_inline int arena_reclaim(int flush)
 	arena_atomic_add(&st->reclaim_runs, 1);
 	if (flush)
 		arena_cache_flush_all();
+	arena_park_drain(st, &budget);
+	budget = ARENA_RECLAIM_SCAN;
 	ret = arena_quarantine_release(st);
 	if (!st->quar_head) {
 		for (c = ARENA_ZERO; c < ARENA_NR_CLASSES && budget && can_loop; c++)
@@ -1072,6 +1389,8 @@ static __always_inline int arena_reclaim(int flush)
 static __always_inline int arena_setup(__u64 max_pages, __u64 low_water)
 {
 	struct arena_alloc_state __arena *st;
+	void __arena *map;
+	__u32 map_pages;
 
 	if (arena_alloc_st)
 		return 0;
@@ -1081,6 +1400,19 @@ static __always_inline int arena_setup(__u64 max_pages, __u64 low_water)
 	arena_state_init(st, max_pages, low_water);
 	st->pages_total = ARENA_STATE_PAGES;
 	arena_alloc_st = st;
+	/* The page map (one bit per page of the arena), then its own and the
+	 * state's pages in it.  Kept out of pages_total (it is the allocator's
+	 * own, like the state) and left out for arenas under
+	 * ARENA_MAP_MIN_PAGES, where its pages would be missed; without one,
+	 * arena_ptr_ok() checks range and alignment only. */
+	map_pages = (max_pages + 8 * ARENA_PAGE_SIZE - 1) / (8 * ARENA_PAGE_SIZE);
+	map = max_pages >= ARENA_MAP_MIN_PAGES ? arena_alloc_pages_raw(map_pages) : NULL;
+	if (map) {
+		st->map_bits = max_pages;
+		st->page_map = (__u64)map;
+		arena_page_map_set((__u64)st, ARENA_STATE_PAGES, 1);
+		arena_page_map_set((__u64)map, map_pages, 1);
+	}
 	return 0;
 }
 

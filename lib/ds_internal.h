@@ -14,14 +14,16 @@
 /* Record a verify failure and return DS_ERROR_CORRUPT. */
 #define ds_corrupt(h, why) ({ (h)->verify_reason = (why); DS_ERROR_CORRUPT; })
 
-/* A link that verify may follow: NULL, or an allocator object in the arena. */
+/* A link that verify may follow: NULL, or an allocator object in the arena
+ * (on a page the allocator holds: arena_ptr_ok(), so reading its header
+ * cannot fault). */
 static __always_inline int ds_link_ok(__u64 p)
 {
 	struct arena_page_hdr __arena *hdr;
 
 	if (!p)
 		return 1;
-	if ((p & ~0xffffffffULL) != ARENA_BASE || (p & 7))
+	if (!arena_ptr_ok(p))
 		return 0;
 	hdr = arena_page_of((void __arena *)p);
 	return hdr->magic == ARENA_PAGE_MAGIC;

@@ -65,6 +65,10 @@ static __always_inline int arena_ebr_settle(struct arena_ebr __arena *ebr, __u32
 	__u64 cur;
 
 	arena_atomic_store(&rec->block_ns, 0);	/* a new episode */
+	/* Store->load: an advancer either sees our record or we see its new
+	 * epoch.  The claim (xchg/cmpxchg) is fully ordered; on weak CPUs C11
+	 * still lets a later acquire load pass its store (arena_rmw_fence). */
+	arena_rmw_fence();
 	while (can_loop) {
 		cur = arena_atomic_load_acquire(&ebr->epoch);
 		if (cur == e)
@@ -108,13 +112,44 @@ static __always_inline int arena_ebr_enter(struct arena_ebr __arena *ebr)
  * The calling thread's identity, computed once per thread: getpid() and
  * gettid() are system calls, far too slow for every operation.  A fork()
  * child forgets the copy it inherited (pthread_atfork, registered once).
+ *
+ * Layout: bit 63 borrowed mark (set in the record, not here), bits 44..61 a
+ * generation, bits 22..43 the tgid, bits 0..21 the tid (pid_max is at most
+ * 2^22).  The generation tells a thread apart from an earlier one with the
+ * same ids: without it, a thread whose tid was reused would take the dead
+ * one's record as its own (same owner word) between a reaper's liveness
+ * check and its CAS, and the reaper would clear a live critical section.
+ * It counts identities made in this process, offset by a per-process value
+ * from the clock, so a reused pid starts elsewhere too.
  */
+#define ARENA_EBR_ID_BITS	22
+#define ARENA_EBR_ID_MASK	((1ULL << ARENA_EBR_ID_BITS) - 1)
+#define ARENA_EBR_GEN_SHIFT	(2 * ARENA_EBR_ID_BITS)
+#define ARENA_EBR_GEN_MASK	((1ULL << 18) - 1)
 static __thread __u64 arena_ebr_me_cache;
 static int arena_ebr_atfork_done;
+static __u64 arena_ebr_gen_next;
 
 static void arena_ebr_forget_me(void)
 {
 	arena_ebr_me_cache = 0;
+	arena_ebr_gen_next = 0;
+}
+
+static inline __u64 arena_ebr_make_id(__u64 tgid, __u64 tid)
+{
+	__u64 g = __atomic_load_n(&arena_ebr_gen_next, __ATOMIC_RELAXED);
+
+	if (!g) {
+		/* First identity of this process: start at a clock value. */
+		__u64 seed = (arena_now_ns() * 0x9e3779b97f4a7c15ULL) >> 40 | 1;
+
+		__atomic_compare_exchange_n(&arena_ebr_gen_next, &g, seed, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
+	g = __atomic_fetch_add(&arena_ebr_gen_next, 1, __ATOMIC_RELAXED);
+	return (g & ARENA_EBR_GEN_MASK) << ARENA_EBR_GEN_SHIFT |
+	       (tgid & ARENA_EBR_ID_MASK) << ARENA_EBR_ID_BITS | (tid & ARENA_EBR_ID_MASK);
 }
 
 static inline __u64 arena_ebr_me(void)
@@ -122,20 +157,20 @@ static inline __u64 arena_ebr_me(void)
 	if (__builtin_expect(!arena_ebr_me_cache, 0)) {
 		if (!__atomic_exchange_n(&arena_ebr_atfork_done, 1, __ATOMIC_RELAXED))
 			pthread_atfork(NULL, NULL, arena_ebr_forget_me);
-		arena_ebr_me_cache = (__u64)getpid() << 32 | (__u32)syscall(SYS_gettid);
+		arena_ebr_me_cache = arena_ebr_make_id(getpid(), syscall(SYS_gettid));
 	}
 	return arena_ebr_me_cache;
 }
 
 /* Is the thread behind @owner gone?  (A reused tid reads as alive: the
- * record is then kept, the safe direction.) */
+ * record is then kept, the safe direction; the generation keeps the new
+ * thread from taking the old one's record as its own.) */
 static inline int arena_ebr_owner_dead(__u64 owner)
 {
 	if (!owner || owner == ARENA_EBR_REAPING)
 		return 0;
-	owner &= ~(1ULL << 63);		/* a borrowed record's mark */
-	return syscall(SYS_tgkill, (pid_t)(owner >> 32), (pid_t)(__u32)owner, 0) < 0 &&
-	       errno == ESRCH;
+	return syscall(SYS_tgkill, (pid_t)((owner >> ARENA_EBR_ID_BITS) & ARENA_EBR_ID_MASK),
+		       (pid_t)(owner & ARENA_EBR_ID_MASK), 0) < 0 && errno == ESRCH;
 }
 
 /* Clear record @i if its owner thread is gone.  Returns 1 if cleared. */
@@ -267,33 +302,103 @@ static __always_inline void arena_ebr_push(__u64 __arena *head, void __arena *no
 	}
 }
 
-/* Put a detached limbo list back onto @head, node by node. */
-static __always_inline void arena_ebr_requeue(__u64 __arena *head, __u64 list)
+/* Put a detached limbo list back onto @head, node by node.  Returns what a
+ * spent loop budget left unplaced (0 normally). */
+static __always_inline __u64 arena_ebr_requeue(__u64 __arena *head, __u64 list)
 {
 	void __arena *node;
 
 	while (list && can_loop) {
+		if (!arena_ptr_ok(list))
+			return 0;	/* a wild link: nothing behind it to keep */
 		node = (void __arena *)list;
 		list = *(__u64 __arena *)node;
 		arena_ebr_push(head, node);
 	}
+	return list;
 }
 
-/* Free every node on a detached limbo list. */
+/*
+ * Free the nodes of a detached limbo list (all safe), at most
+ * ARENA_EBR_FREE_MAX in BPF: a list that grew during a stall may hold
+ * millions, more than one program run may walk.  What is left (or what a
+ * spent loop budget leaves) is parked with the allocator in one exchange,
+ * wait-free; the allocator's drainer (arena_reclaim, arena_park_flush)
+ * frees it.  Nothing is dropped.
+ */
 static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, __u64 list)
 {
 	void __arena *node;
+	__u32 n;
 
-	while (list && can_loop) {
+	for (n = ARENA_ZERO; list && n < ARENA_EBR_FREE_MAX && can_loop; n++) {
+		if (!arena_ptr_ok(list)) {
+			/* A wild link (the arena was written behind our back):
+			 * never follow it; what it cut off stays allocated. */
+			arena_atomic_add(&ebr->corrupt, 1);
+			return;
+		}
 		node = (void __arena *)list;
 		list = *(__u64 __arena *)node;
 		bpf_arena_free(node);
 	}
-	/* A BPF loop budget that ran out leaves the rest (already safe) for
-	 * a later round. */
-	arena_ebr_requeue(&ebr->limbo[0], list);
+	if (list && arena_alloc_st)
+		arena_park_nodes(arena_alloc_st, list);
 }
 
+
+/*
+ * An advancer that lost the race for epoch e -> e+1 holds the list it
+ * detached: nodes retired at e-2 and maybe some retired since, at most at
+ * the epoch now.  Park it in an orphan slot with one CAS, tagged with the
+ * epoch from which all of it is safe (now + 3); a later advance frees it.
+ * The slots are tried without a loop budget.  Only when all are taken does
+ * it fall back to putting the nodes back one by one; a node even that
+ * cannot place (budget spent) is counted in `lost`, never silently.
+ */
+static __always_inline void arena_ebr_orphan(struct arena_ebr __arena *ebr, __u64 e, __u64 list)
+{
+	__u64 now = arena_atomic_load_acquire(&ebr->epoch), w;
+	__u32 i, first = arena_slot() % ARENA_EBR_ORPHANS;
+
+	if (!list)
+		return;
+	w = ((now + 3) & ARENA_EBR_TAG_MASK) << ARENA_EBR_ADDR_BITS | list;
+	/* The first try needs no loop budget. */
+	if (arena_atomic_cmpxchg(&ebr->orphan[first], 0, w) == 0) {
+		arena_atomic_add(&ebr->orphaned, 1);
+		return;
+	}
+	for (i = ARENA_ZERO + 1; i < ARENA_EBR_ORPHANS && can_loop; i++) {
+		if (arena_atomic_cmpxchg(&ebr->orphan[(first + i) % ARENA_EBR_ORPHANS], 0, w) == 0) {
+			arena_atomic_add(&ebr->orphaned, 1);
+			return;
+		}
+	}
+	if (arena_ebr_requeue(&ebr->limbo[(e + 1) % 3], list))
+		arena_atomic_add(&ebr->lost, 1);
+}
+
+/* After an advance to @e: orphan lists that are safe now go to the
+ * allocator's parked frees (one exchange each; its drainer frees them). */
+static __always_inline void arena_ebr_free_orphans(struct arena_ebr __arena *ebr, __u64 e)
+{
+	__u64 w, tag;
+	__u32 i;
+
+	for (i = ARENA_ZERO; i < ARENA_EBR_ORPHANS && can_loop; i++) {
+		w = arena_atomic_load(&ebr->orphan[i % ARENA_EBR_ORPHANS]);
+		if (!w)
+			continue;
+		tag = w >> ARENA_EBR_ADDR_BITS;
+		/* e >= tag, modulo the tag width (the tag is at most 3 ahead) */
+		if (((e - tag) & ARENA_EBR_TAG_MASK) > (ARENA_EBR_TAG_MASK >> 1))
+			continue;
+		if (arena_atomic_cmpxchg(&ebr->orphan[i % ARENA_EBR_ORPHANS], w, 0) == w &&
+		    arena_alloc_st)
+			arena_park_nodes(arena_alloc_st, w & ((1ULL << ARENA_EBR_ADDR_BITS) - 1));
+	}
+}
 
 /*
  * Record @i holds epoch @e back: stamp when that was first seen, count a
@@ -355,11 +460,12 @@ static __always_inline int arena_ebr_try_advance(struct arena_ebr __arena *ebr)
 	if (arena_atomic_cmpxchg(&ebr->epoch, e, e + 1) != e) {
 		/* Someone else advanced: put the nodes back.  If they now share
 		 * the list with retirements of e+1, they are only freed later. */
-		arena_ebr_requeue(&ebr->limbo[(e + 1) % 3], list);
+		arena_ebr_orphan(ebr, e, list);
 		return 0;
 	}
 	arena_atomic_add(&ebr->advances, 1);
 	arena_ebr_free_list(ebr, list);
+	arena_ebr_free_orphans(ebr, e + 1);
 	return 1;
 }
 
@@ -387,10 +493,16 @@ static __always_inline void arena_ebr_retire(struct arena_ebr __arena *ebr, int 
  */
 static __always_inline int arena_ebr_flush(struct arena_ebr __arena *ebr)
 {
-	int i;
+	__u32 i;
 
 	for (i = 0; i < 4; i++)
 		arena_ebr_try_advance(ebr);
+#ifndef __BPF__
+	arena_park_flush();	/* what a BPF advance parked */
+#endif
+	for (i = ARENA_ZERO; i < ARENA_EBR_ORPHANS && can_loop; i++)
+		if (arena_atomic_load(&ebr->orphan[i % ARENA_EBR_ORPHANS]))
+			return 1;
 	return (arena_atomic_load(&ebr->limbo[0]) | arena_atomic_load(&ebr->limbo[1]) |
 		arena_atomic_load(&ebr->limbo[2])) != 0;
 }
@@ -405,6 +517,7 @@ static __always_inline void arena_ebr_get_stats(struct arena_ebr __arena *ebr,
 	out->blocked = arena_atomic_load(&ebr->blocked);
 	out->stalls = arena_atomic_load(&ebr->stalls);
 	out->reaped = arena_atomic_load(&ebr->reaped);
+	out->corrupt = arena_atomic_load(&ebr->corrupt);
 	out->stall_slot = (__u32)arena_atomic_load(&ebr->stall_slot);
 	for (i = ARENA_ZERO; i < ARENA_EBR_SLOTS && can_loop; i++)
 		n += arena_atomic_load(&ebr->rec[i].state) & 1;

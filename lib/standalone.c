@@ -121,6 +121,13 @@ void arena_standalone_fini(void)
 	arena_free_pages_hook = NULL;
 }
 
+void arena_standalone_span(char **base, __u64 *npages, __u64 *used)
+{
+	*base = arena_sa.base;
+	*npages = arena_sa.npages;
+	*used = __atomic_load_n(&arena_sa.next, __ATOMIC_RELAXED);
+}
+
 __u64 arena_standalone_returned(void)
 {
 	__u64 n;

@@ -37,6 +37,8 @@ struct arena_stats {
 	__u64 reserve_pages, pages_total, topup_requests;
 	__u64 pages_returned, pages_held, pages_quarantined, pages_recycled;
 	__u64 cached, steals, fallbacks, reclaim_runs;
+	__u64 parked, park_drained;	/* frees parked when a loop budget ran out */
+	__u64 reclaim_pending;		/* 1: parked items or a sort still to finish */
 	__u64 class_allocs[ARENA_NR_CLASSES];
 	__u64 class_frees[ARENA_NR_CLASSES];
 	__u64 class_current[ARENA_NR_CLASSES];
@@ -89,6 +91,10 @@ DS_API int arena_return_pages(int flush);
  * Any context. */
 DS_API __u64 arena_reserve_pages(void);
 
+/* Address of the last page arena_return_pages() gave back, 0 if none
+ * (for tests that touch it to see a use after return fault). */
+DS_API __u64 arena_last_returned_page(void);
+
 /* Fill @out with summed statistics.  Any context; a snapshot.  Returns 0,
  * or -ENOENT (-2) before arena_init(). */
 DS_API int arena_stats_read(struct arena_stats *out);
@@ -108,6 +114,9 @@ int arena_standalone_init(__u64 npages);
 void arena_standalone_fini(void);
 /* Pages a standalone arena got back from arena_return_pages(). */
 __u64 arena_standalone_returned(void);
+/* The standalone arena's mapping: its first byte, its size in pages, and
+ * the pages handed out so far (for tests that scan or poke it). */
+void arena_standalone_span(char **base, __u64 *npages, __u64 *used);
 
 /* Give the calling thread per-thread slot @idx (threads that run at the
  * same time should have distinct slots; by default one is assigned). */

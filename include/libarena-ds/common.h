@@ -85,11 +85,19 @@
  * definition in every object: libbpf's linker joins identical weak maps
  * but refuses two definitions that differ, so an application sizes the
  * arena at open time (bpf_map__set_max_entries()) rather than by its own
- * definition.  The user address must stay ARENA_BASE.
+ * definition.  The user address must stay ARENA_BASE.  Sanitizer builds
+ * add BPF_F_SEGV_ON_FAULT: a userspace access to a page the allocator gave
+ * back (a use after return) faults instead of mapping a fresh zero page;
+ * the driver sets it too with LIBARENA_SEGV_ON_FAULT=1.
  */
+#ifdef ARENA_SANITIZE
+#define ARENA_MAP_FLAGS (BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT)
+#else
+#define ARENA_MAP_FLAGS BPF_F_MMAPABLE
+#endif
 struct {
 	__uint(type, BPF_MAP_TYPE_ARENA);
-	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(map_flags, ARENA_MAP_FLAGS);
 	__uint(max_entries, ARENA_MAX_PAGES);
 	__ulong(map_extra, ARENA_BASE);
 } arena SEC(".maps") __weak;
@@ -159,6 +167,7 @@ static __always_inline __u64 arena_now_ns(void)
 #define arena_atomic_fetch_add(p, v)	__sync_fetch_and_add((p), (v))
 #define arena_atomic_add(p, v)		((void)__sync_fetch_and_add((p), (v)))
 #define arena_atomic_fetch_or(p, v)	__sync_fetch_and_or((p), (v))
+#define arena_atomic_fetch_and(p, v)	__sync_fetch_and_and((p), (v))
 #define arena_atomic_load(p)		ARENA_READ_ONCE(*(p))
 #define arena_atomic_store(p, v)	ARENA_WRITE_ONCE(*(p), (v))
 #if defined(__TARGET_ARCH_x86)
@@ -183,6 +192,15 @@ static __always_inline __u64 arena_now_ns(void)
 	} while (0)
 #endif
 #define arena_cpu_relax()	do { } while (0)
+/*
+ * After a fully ordered RMW (cmpxchg, xchg, fetch_*) whose store must be
+ * visible before a following load of another word (store->load: a guard
+ * taken, then a list head read; a record published, then the epoch read).
+ * The BPF memory model makes value-returning atomics fully ordered on every
+ * JIT (x86 lock-prefixed, arm64 with full barriers), so only the compiler
+ * needs holding back here.
+ */
+#define arena_rmw_fence()	arena_barrier()
 
 #else /* !__BPF__ */
 /* ------------------------------------------------------------ userspace */
@@ -196,7 +214,11 @@ static __always_inline __u64 arena_now_ns(void)
 #define DS_API
 #define cast_kern(ptr) /* nothing to do */
 #define cast_user(ptr) /* nothing to do */
+/* A test may define can_loop itself (e.g. a budget that runs out, to play
+ * the BPF side's may_goto in userspace) before including this header. */
+#ifndef can_loop
 #define can_loop true
+#endif
 #define arena_bind() do { } while (0)
 #define ARENA_ZERO 0
 
@@ -219,6 +241,7 @@ static __always_inline __u64 arena_now_ns(void)
 #define arena_atomic_fetch_add(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
 #define arena_atomic_add(p, v)		((void)__atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST))
 #define arena_atomic_fetch_or(p, v)	__atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
+#define arena_atomic_fetch_and(p, v)	__atomic_fetch_and((p), (v), __ATOMIC_SEQ_CST)
 #define arena_atomic_load(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define arena_atomic_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define arena_atomic_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -229,6 +252,18 @@ static __u64 arena_fence_word __attribute__((unused));
 #define arena_atomic_fence()	((void)__atomic_fetch_add(&arena_fence_word, 0, __ATOMIC_SEQ_CST))
 #else
 #define arena_atomic_fence()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+/*
+ * After a seq_cst RMW whose store must be visible before a following load
+ * of another word (store->load, see the BPF side).  On x86 the RMW is a
+ * locked instruction, a full barrier already.  Elsewhere C11 does not order
+ * a seq_cst RMW before a later acquire load (arm64 may use LDAPR, which can
+ * pass the RMW's store): a full fence.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define arena_rmw_fence()	arena_barrier()
+#else
+#define arena_rmw_fence()	arena_atomic_fence()
 #endif
 #if defined(__x86_64__) || defined(__i386__)
 #define arena_cpu_relax()	__builtin_ia32_pause()

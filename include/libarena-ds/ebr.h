@@ -14,6 +14,14 @@
 #define ARENA_EBR_ADVANCE_EVERY	64	/* retires between advance attempts */
 #define ARENA_EBR_STALL_NS	(100ULL * 1000 * 1000)	/* 100 ms */
 #define ARENA_EBR_REAPING	(~0ULL)	/* owner value while a reaper clears it */
+#define ARENA_EBR_ORPHANS	4	/* lists held by advancers that lost a race */
+#define ARENA_EBR_ADDR_BITS	45	/* arena addresses are below 2^45 */
+#define ARENA_EBR_TAG_MASK	((1ULL << (64 - ARENA_EBR_ADDR_BITS)) - 1)
+#ifdef __BPF__
+#define ARENA_EBR_FREE_MAX	4096	/* nodes one advance frees; the rest is parked */
+#else
+#define ARENA_EBR_FREE_MAX	(~0U)
+#endif
 
 struct arena_ebr_rec {
 	__u64 state;		/* 0 idle, epoch << 1 | 1 in a critical section */
@@ -32,12 +40,17 @@ struct arena_ebr {
 	__u64 reaped;				/* records of dead threads cleared */
 	__u64 stall_ns;				/* stall threshold, 0: the default */
 	__u64 stall_slot;			/* record of the last stall + 1 */
+	__u64 orphan[ARENA_EBR_ORPHANS];	/* lists a lost advance race held */
+	__u64 orphaned;				/* lists put there */
+	__u64 lost;				/* lists no place could take (0!) */
+	__u64 corrupt;				/* wild links met in limbo lists */
 	struct arena_ebr_rec rec[ARENA_EBR_SLOTS];
 };
 
 /* What a domain did, for reports (arena_ebr_stats_read()). */
 struct arena_ebr_stats {
 	__u64 epoch, advances, blocked, stalls, reaped;
+	__u64 corrupt;		/* wild links met in limbo lists */
 	__u32 stall_slot;	/* record of the last stall + 1, 0 if none */
 	__u32 active;		/* records in a critical section now */
 };

@@ -193,6 +193,35 @@ static void test_dead_participant_is_reaped(void **state)
 	assert_int_equal(unit_alloc_current(), before);
 }
 
+/*
+ * Thread-id reuse (issue 16, item 8): a record still owned by an earlier
+ * thread that had this thread's very tgid and tid.  Taking it as our own
+ * would let a reaper, which saw the earlier thread dead, clear our live
+ * critical section.  The generation in the owner word tells them apart.
+ */
+static void test_reused_tid_is_not_the_owner(void **state)
+{
+	struct arena_ebr *ebr = new_domain();
+	__u32 slot = arena_slot();
+	__u64 stale;
+	int idx;
+
+	(void)state;
+#ifdef ARENA_EBR_GEN_SHIFT
+	stale = arena_ebr_me() ^ (1ULL << ARENA_EBR_GEN_SHIFT);	/* other generation */
+#else
+	stale = (__u64)getpid() << 32 | (__u32)syscall(SYS_gettid);	/* ids only */
+#endif
+	ebr->rec[slot].owner = stale;
+	idx = arena_ebr_enter(ebr);
+	assert_true(idx >= 0);
+	assert_int_not_equal(idx, slot);		/* borrowed another record */
+	assert_int_equal(ebr->rec[slot].state, 0);	/* nothing published there */
+	arena_ebr_exit(ebr, idx);
+	assert_int_equal(ebr->rec[slot].owner, stale);	/* ids alive: kept */
+	ebr->rec[slot].owner = 0;
+}
+
 static void test_live_stall_reported_not_reaped(void **state)
 {
 	struct arena_ebr *ebr = new_domain();
@@ -285,6 +314,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_live_stall_reported_not_reaped, unit_setup,
 						unit_teardown),
 		cmocka_unit_test_setup_teardown(test_many_short_lived_threads, unit_setup,
+						unit_teardown),
+		cmocka_unit_test_setup_teardown(test_reused_tid_is_not_the_owner, unit_setup,
 						unit_teardown),
 		cmocka_unit_test_setup_teardown(test_reap_sweeps_dead_records, unit_setup,
 						unit_teardown),
