@@ -55,6 +55,14 @@ $(TEST_OUT)/skeleton-san: | $(TEST_OUT)
 		SKEL_BIN=$(abspath $@) $(abspath $@)
 endif
 TEST_BINS += $(TEST_OUT)/skeleton-san
+# tests/cli/test_corrupt.sh: a second process that maps the driver's arena
+# (SKELETON_TEST_PIN) and corrupts the live structure.
+$(TEST_OUT)/corrupt_arena: tests/cli/corrupt_arena.c $(UNIT_DEPS) | $(TEST_OUT)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+TEST_BINS += $(TEST_OUT)/corrupt_arena
+
 LINCHECK_BIN := $(OUTPUT)/lincheck
 
 test-build: all $(TEST_BINS) $(LINCHECK_BIN)
@@ -77,3 +85,4 @@ test-verify: test-parallel-build
 	$(Q)$(TEST_ENV) TEST_MODE=verify ./tests/run.sh
 
 .PHONY: test-build test-parallel-build
+
