@@ -659,6 +659,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	counted += counts_net(&res->prefill);
 	res->expected = counted;
 	res->has_expected = 1;
+	arena_loop_arm(SKEL_VERIFY_BUDGET);
 	collect_state(res, head);
 	/* A walk of every node may take many steps; a cycle still ends. */
 	arena_loop_arm(SKEL_VERIFY_BUDGET);
@@ -1080,6 +1081,7 @@ int main(int argc, char **argv)
 			ret = 1;
 	}
 	if (env.workload == WL_RELAY && w && !env.monitor) {
+		arena_loop_arm(SKEL_VERIFY_BUDGET);	/* lanes are walked whole */
 		relay_finish(&k, &env.run, w, &relay);
 		res.relay = &relay;
 		if (env.verify) {
