@@ -159,7 +159,7 @@ int kern_load(struct kern *k, int kind, __u64 arena_pages, enum hooks_mode want)
 		if (!k->caps.lsm) {
 			fprintf(stderr, "skeleton: --hooks lsm: this kernel refuses LSM BPF programs "
 				"(BPF trampolines not permitted); use --hooks auto or tp\n");
-			return -EPERM;
+			return -EOPNOTSUPP;
 		}
 		k->hooks = HOOKS_LSM;
 		break;

@@ -189,6 +189,10 @@ struct relay_result {
 	__u64 bad_prod, bad_seq, bad_seen;	/* first offender */
 	bool have_bad;
 	__s64 elements_a, elements_b;
+	/* Items still on their way when the run ended (interrupted or -d):
+	 * not yet out of lane A, out of A but not yet out of lane B.  They
+	 * are lost only as far as the lanes do not hold them. */
+	__u64 queued_a, queued_b;
 	char fault[16];			/* injected test fault, or "" */
 };
 

@@ -156,7 +156,8 @@ void report_print(FILE *f, const struct run_result *r)
 	fprintf(f, "\nArena Memory Statistics:\n");
 	fprintf(f, "  Allocations:      %llu\n", (unsigned long long)r->mem.allocs);
 	fprintf(f, "  Frees:            %llu\n", (unsigned long long)r->mem.frees);
-	fprintf(f, "  Current allocs:   %llu\n", (unsigned long long)r->mem.current);
+	/* Signed: a count that went below zero is a fault to show as such. */
+	fprintf(f, "  Current allocs:   %lld\n", (long long)r->mem.current);
 	fprintf(f, "  Failed allocs:    %llu\n", (unsigned long long)r->mem.failed);
 	fprintf(f, "  Pages from kernel: %llu (reserve %llu, userspace refills %llu)\n",
 		(unsigned long long)r->mem.pages_total, (unsigned long long)r->mem.reserve_pages,
@@ -173,16 +174,20 @@ void report_print(FILE *f, const struct run_result *r)
 	for (i = 0; i < ARENA_NR_CLASSES; i++) {
 		if (!r->mem.class_allocs[i] && !r->mem.class_frees[i])
 			continue;
-		fprintf(f, "  %-8u %12llu %12llu %10llu\n", arena_class_size(i),
+		fprintf(f, "  %-8u %12llu %12llu %10lld\n", arena_class_size(i),
 			(unsigned long long)r->mem.class_allocs[i],
 			(unsigned long long)r->mem.class_frees[i],
-			(unsigned long long)r->mem.class_current[i]);
+			(long long)r->mem.class_current[i]);
 	}
 	if (ARENA_SAN_ENABLED)
 		san_line(f, &r->san);
 
 	fprintf(f, "\nData Structure State:\n");
 	fprintf(f, "  Elements in %s: %lld\n", r->ds_name, (long long)r->ds.current_elements);
+	if (r->has_expected && r->verified == 0)
+		fprintf(f, "  Expected vs found: %lld elements by the contexts' counts, %lld by the "
+			"structure's counters, %lld allocator objects\n", (long long)r->expected,
+			(long long)r->ds.current_elements, (long long)r->mem.current);
 	if (r->has_ebr)
 		fprintf(f, "  Reclamation (EBR): epoch %llu, %llu advances, %llu refused, "
 			"%llu stalls, %llu dead threads reaped\n",

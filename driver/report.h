@@ -22,6 +22,7 @@ struct run_result {
 	struct arena_ebr_stats ebr;	/* valid when has_ebr */
 	int has_ebr;
 	__s64 expected;			/* elements by the drivers' counts */
+	int has_expected;		/* expected was computed (verify ran) */
 	double secs;
 	int verified;			/* -1 not run, 0 FAIL, 1 PASS */
 	char verify_msg[256];

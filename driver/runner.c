@@ -6,11 +6,13 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "skeleton.skel.h"
 #include "runner.h"
 #include "workload.h"
 
 volatile int run_stop;
+int run_test_hang;
 
 /* The start gate: every worker waits here until all exist, then all go. */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -72,7 +74,12 @@ static void *user_worker(void *arg)
 
 	/* A private slot: per-slot counters and EBR records never shared. */
 	arena_set_thread_slot(w->id);
+	/* Each operation gets the run's loop budget (re-armed after it). */
+	arena_loop_arm(__atomic_load_n(&arena_loop_user_budget, __ATOMIC_RELAXED));
 	gate_wait();
+	if (run_test_hang && w->id == 0)
+		for (;;)	/* test-only: a worker that never returns */
+			pause();
 	t0 = now_s();
 	deadline = t0 + c->duration;
 	for (i = 0; (i < w->ops || w->drain) && !run_stop;) {
@@ -251,7 +258,8 @@ int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct work
 {
 	int n = cfg->threads + cfg->kworkers, i, err;
 
-	run_stop = 0;
+	/* run_stop is left as it is: a signal that came while the programs
+	 * loaded ends this run at once. */
 	gate_set(0);
 	producers_left = 0;
 	for (i = 0; i < n; i++)
@@ -278,13 +286,27 @@ int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct work
 	return 0;
 }
 
-void run_join(const struct run_cfg *cfg, struct worker *w)
+int run_join(const struct run_cfg *cfg, struct worker *w, double deadline)
 {
-	int n = cfg->threads + cfg->kworkers, i;
+	int n = cfg->threads + cfg->kworkers, i, stuck = 0;
 
-	for (i = 0; i < n; i++)
-		if (w[i].tid)
-			pthread_join(w[i].tid, NULL);
+	for (i = 0; i < n; i++) {
+		if (!w[i].tid)
+			continue;
+		/* pthread_timedjoin_np reads CLOCK_REALTIME: wait in small
+		 * steps on the monotonic clock instead. */
+		while (!__atomic_load_n(&w[i].finished, __ATOMIC_ACQUIRE) &&
+		       now_s() < deadline)
+			usleep(2000);
+		if (!__atomic_load_n(&w[i].finished, __ATOMIC_ACQUIRE)) {
+			w[i].stuck = true;
+			stuck++;
+			continue;
+		}
+		pthread_join(w[i].tid, NULL);
+		w[i].tid = 0;
+	}
+	return stuck;
 }
 
 __u64 run_progress(const struct run_cfg *cfg, const struct worker *w)

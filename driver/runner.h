@@ -53,6 +53,7 @@ struct worker {
 	void *(*fn)(void *);
 	void *ctx;			/* for fn */
 	int finished;			/* set when the thread is done */
+	bool stuck;			/* had not returned by run_join's deadline */
 } __attribute__((aligned(64)));
 
 /* Consecutive FULL answers a producer retries before it counts one as a
@@ -60,6 +61,8 @@ struct worker {
 #define RUN_FULL_RETRY_MAX	100000
 
 extern volatile int run_stop;
+/* Test-only (SKELETON_TEST_HANG): thread 0 never returns. */
+extern int run_test_hang;
 
 /* Wait at the start gate (every thread body calls it first). */
 void run_gate_wait(void);
@@ -82,8 +85,13 @@ void run_assign_roles(const struct run_cfg *cfg, struct worker *w);
 /* Start every worker behind one start gate; returns 0 or -errno. */
 int run_start(const struct run_cfg *cfg, struct kern *k, void *head, struct worker *w);
 
-/* Wait for the workers (run_stop ends them early). */
-void run_join(const struct run_cfg *cfg, struct worker *w);
+/*
+ * Wait for the workers (run_stop ends them early) until @deadline (seconds
+ * on the arena_now_ns clock).  Returns how many had not returned by then
+ * (each marked stuck; they keep running, so the caller must not touch the
+ * structure again and should end the process).
+ */
+int run_join(const struct run_cfg *cfg, struct worker *w, double deadline);
 
 /* Operations all workers are to perform. */
 static inline __u64 run_total_ops(const struct run_cfg *cfg, const struct worker *w)

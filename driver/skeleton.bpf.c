@@ -31,6 +31,25 @@ __u32 hook_hist_slots;
 __u32 hooks_on;			/* hooks act only while set */
 __u32 hook_exit_delete = 1;	/* the exit hook deletes the pid's element */
 
+/*
+ * Loop budgets (bpf_arena_common.h), set by userspace before the hooks go
+ * on: steps per hook run and per kernel-worker / relay / manual operation
+ * (0: may_goto only).  The breaker: after hook_breaker_limit BUSY or
+ * CORRUPT answers in a row, hooks stop acting on the structure
+ * (hook_tripped); the runs they then skip are counted.
+ */
+__u64 hook_budget = 4096;
+__u64 op_budget = 1 << 20;
+__u64 verify_budget;		/* verify and quiesce (0: may_goto only) */
+__u32 hook_breaker_limit = 64;
+__u32 hook_fail_row;
+__u32 hook_tripped;
+__u64 hook_skipped;
+__u64 hook_busy;		/* BUSY / CORRUPT answers of hooks, in all */
+/* Hook runs between their start and their last access (detach waits for
+ * 0 before counting). */
+__s64 hook_inflight;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SKEL_HOOK_MAX);
@@ -56,6 +75,7 @@ int ds_init(struct skel_init_args *a)
 {
 	void __arena *head;
 
+	arena_loop_arm(0);	/* a slot's budget is whatever ran last: arm it */
 	if (arena_init(a->max_pages, SKEL_RESERVE_LOW)) {
 		a->rc = DS_ERROR_NOMEM;
 		return 0;
@@ -106,17 +126,22 @@ int ds_batch(struct skel_batch_args *a)
 	struct lin_op __arena *hist = (struct lin_op __arena *)a->hist;
 	__u64 hist_len = a->hist_len, hist_cap = a->hist_cap, ctx_id = a->ctx_id, t0 = 0;
 
+	arena_loop_arm(op_budget);
 	arena_refill(SKEL_RESERVE_TARGET);
+	arena_loop_arm(op_budget);
 	for (i = ARENA_ZERO; i < nops && can_loop; i++) {
 		if (!retry)
 			wl_pick(&rng, key_range, &mix, &r);
+		/* Each operation its own budget: a spent one ends the batch
+		 * (the loop's can_loop), not the next operations' work. */
+		arena_loop_arm(op_budget);
 		if (hist)
 			t0 = bpf_ktime_get_ns();
 		rc = skel_dispatch(head, &r);
 		/* Sleepable: out of objects is fixed here, then the same
 		 * operation runs again. */
 		if (rc == DS_ERROR_NOMEM && !retry &&
-		    arena_refill(SKEL_RESERVE_TARGET) > 0) {
+		    (arena_loop_arm(op_budget), arena_refill(SKEL_RESERVE_TARGET) > 0)) {
 			retry = 1;
 			i--;
 			continue;
@@ -177,7 +202,9 @@ int ds_verify(struct skel_verify_args *a)
 		a->rc = DS_ERROR_INVALID;
 		return 0;
 	}
+	arena_loop_arm(verify_budget);
 	a->flush_rc = ds_quiesce(ds_kind, head);
+	arena_loop_arm(verify_budget);
 #ifdef ARENA_SANITIZE
 	arena_san_check_all();	/* freed objects still poisoned? (counted) */
 #endif
@@ -199,14 +226,27 @@ static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 	__u32 cpu = 0;
 	int rc;
 
-	if (!hooks_on || !head)
+	if (!head)
 		return;
+	if (hook_tripped) {
+		__sync_fetch_and_add(&hook_skipped, 1);
+		return;
+	}
 	r.op = op;
 	r.key = key;
 	r.value = value;
 	if (hist)
 		t0 = bpf_ktime_get_ns();
+	arena_loop_arm(hook_budget);
 	rc = skel_dispatch(head, &r);
+	if (rc == DS_ERROR_BUSY || rc == DS_ERROR_CORRUPT) {
+		__sync_fetch_and_add(&hook_busy, 1);
+		if (__sync_fetch_and_add(&hook_fail_row, 1) + 1 >= hook_breaker_limit &&
+		    hook_breaker_limit)
+			hook_tripped = 1;
+	} else if (hook_fail_row) {
+		hook_fail_row = 0;
+	}
 	if (hist && lens) {
 		cpu = bpf_get_smp_processor_id();
 		if (cpu < hook_hist_slots) {
@@ -227,7 +267,24 @@ static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 	}
 	c = bpf_map_lookup_elem(&hook_counts, &src);
 	if (c)
-		skel_count(c, op, rc);
+		skel_count_atomic(c, op, rc);
+}
+
+/* Hook entry: counted in flight, and off unless hooks_on.  Returns 1 if
+ * the hook may act; then hook_leave() must follow. */
+static __always_inline int hook_enter(void)
+{
+	__sync_fetch_and_add(&hook_inflight, 1);
+	if (!hooks_on) {
+		__sync_fetch_and_add(&hook_inflight, -1);
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline void hook_leave(void)
+{
+	__sync_fetch_and_add(&hook_inflight, -1);
 }
 
 static __always_inline __u32 hook_tgid(void)
@@ -240,12 +297,14 @@ int BPF_PROG(lsm_inode_create, struct inode *dir, struct dentry *dentry, umode_t
 {
 	__u32 tgid = hook_tgid();
 
-	if (tgid == own_tgid)
+	if (tgid == own_tgid || !hook_enter())
 		return 0;
 	/* Sleepable: keep the reserve stocked for the non-sleepable hooks. */
+	arena_loop_arm(hook_budget);
 	if (arena_reserve_pages() < SKEL_RESERVE_LOW)
 		arena_refill(SKEL_RESERVE_TARGET);
 	hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
+	hook_leave();
 	return 0;
 }
 
@@ -254,8 +313,10 @@ int BPF_PROG(lsm_file_open, struct file *file)
 {
 	__u32 tgid = hook_tgid();
 
-	if (tgid != own_tgid)
+	if (tgid != own_tgid && hook_enter()) {
 		hook_do(SKEL_HOOK_OPEN, DS_OP_SEARCH, SKEL_HOOK_KEY(tgid), 0);
+		hook_leave();
+	}
 	return 0;
 }
 
@@ -263,8 +324,11 @@ SEC("lsm/task_free")
 int BPF_PROG(lsm_task_free, struct task_struct *task)
 {
 	/* Once per process: when its leader goes. */
-	if (hook_exit_delete && task->pid == task->tgid && (__u32)task->tgid != own_tgid)
+	if (hook_exit_delete && task->pid == task->tgid && (__u32)task->tgid != own_tgid &&
+	    hook_enter()) {
 		hook_do(SKEL_HOOK_EXIT, DS_OP_DELETE, SKEL_HOOK_KEY(task->tgid), 0);
+		hook_leave();
+	}
 	return 0;
 }
 
@@ -275,14 +339,16 @@ int tp_openat(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tgid = hook_tgid();
 
-	if (tgid == own_tgid)
+	if (tgid == own_tgid || !hook_enter())
 		return 0;
+	arena_loop_arm(hook_budget);
 	if (tp_may_alloc && arena_reserve_pages() < SKEL_RESERVE_LOW)
 		arena_refill(SKEL_RESERVE_TARGET);
 	if (ctx->args[2] & SKEL_O_CREAT)
 		hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
 	else
 		hook_do(SKEL_HOOK_OPEN, DS_OP_SEARCH, SKEL_HOOK_KEY(tgid), 0);
+	hook_leave();
 	return 0;
 }
 
@@ -292,8 +358,10 @@ int tp_process_exit(void *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 
-	if (hook_exit_delete && (__u32)id == tgid && tgid != own_tgid)
+	if (hook_exit_delete && (__u32)id == tgid && tgid != own_tgid && hook_enter()) {
 		hook_do(SKEL_HOOK_EXIT, DS_OP_DELETE, SKEL_HOOK_KEY(tgid), 0);
+		hook_leave();
+	}
 	return 0;
 }
 
@@ -305,6 +373,7 @@ SEC("syscall")
 int san_plant_prog(struct san_plant_args *a)
 {
 	arena_bind();
+	arena_loop_arm(0);
 	a->rc = san_plant(a->kind);
 	return 0;
 }
@@ -347,8 +416,10 @@ int relay_produce(struct skel_relay_args *a)
 	if (!head || !recs)
 		return -1;
 	a->stop = 0;
+	arena_loop_arm(op_budget);
 	arena_refill(SKEL_RESERVE_TARGET);
 	for (i = ARENA_ZERO; i < nops && seq < end && can_loop; i++) {
+		arena_loop_arm(op_budget);
 		rec = recs + (seq & RELAY_RING_MASK);
 		if (rec->seq != seq) {
 			/* First attempt for seq: the record's item is done? */
@@ -450,6 +521,7 @@ int relay_consume(struct skel_relay_args *a)
 		return -1;
 	a->stop = 0;
 	for (i = ARENA_ZERO; i < nops && can_loop; i++) {
+		arena_loop_arm(op_budget);
 		r.op = DS_OP_POP;
 		rc = skel_dispatch(head, &r);
 		if (rc != DS_SUCCESS) {
@@ -473,7 +545,9 @@ int relay_verify(struct skel_relay_verify_args *a)
 		a->rc = DS_ERROR_INVALID;
 		return 0;
 	}
+	arena_loop_arm(verify_budget);
 	a->flush_rc = ds_quiesce(ds_kind, head);
+	arena_loop_arm(verify_budget);
 	a->rc = skel_dispatch(head, &r);
 	a->reason = ds_verify_reason(ds_kind, head);
 	return 0;

@@ -43,13 +43,29 @@ static struct env {
 	int json_fd;
 	const char *history;
 	bool ops_set;
+	__u64 hook_budget;		/* 0: from the key range */
+	__u64 op_budget;
+	__u32 breaker;
 } env = {
 	.run = { .threads = 4, .ops = 1000, .key_range = 10000, .duration = 10,
 		 .batch = 1000, .seed = 1 },
 	.workload = WL_MIXED,
 	.stats = true,
 	.json_fd = -1,
+	.op_budget = 1 << 18,
+	.breaker = 64,
 };
+
+/* Hook budget when --hook-budget is not given: a hook walks at most the
+ * structure's elements (a list's hook keys sort last), capped so that no
+ * hook run costs more than about a millisecond on a corrupted structure. */
+#define SKEL_HOOK_BUDGET_MIN	4096
+#define SKEL_HOOK_BUDGET_CAP	(1 << 16)
+/* Seconds the workers get to return after the stop, before they are
+ * reported stuck. */
+#define SKEL_JOIN_GRACE		1.0
+/* Verify's loop budget in userspace: a walk of every node, not a cycle. */
+#define SKEL_VERIFY_BUDGET	(1ULL << 26)
 
 const char *argp_program_version = "skeleton (libarena-ds) 0.1";
 error_t argp_err_exit_status = 2;
@@ -73,7 +89,7 @@ static const char doc[] =
 
 enum {
 	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
-	OPT_NO_STATS, OPT_HISTORY,
+	OPT_NO_STATS, OPT_HISTORY, OPT_HOOK_BUDGET, OPT_OP_BUDGET, OPT_BREAKER,
 };
 
 static const struct argp_option opts[] = {
@@ -97,6 +113,12 @@ static const struct argp_option opts[] = {
 	{ "arena-pages", OPT_ARENA_PAGES, "N", 0, "Arena size in pages (default 262144)", 0 },
 	{ "history", 'L', "FILE", 0, "Record every operation of every context to FILE; "
 	  "with -v also check the history for linearizability", 0 },
+	{ "hook-budget", OPT_HOOK_BUDGET, "N", 0, "Loop steps one hook run may take "
+	  "(default 4096 + 2 x keys, at most 65536); a spent budget answers BUSY", 0 },
+	{ "op-budget", OPT_OP_BUDGET, "N", 0, "Loop steps one operation of a thread or kernel "
+	  "worker may take (default 262144)", 0 },
+	{ "breaker", OPT_BREAKER, "N", 0, "Hooks stop acting on the structure after N BUSY or "
+	  "CORRUPT answers in a row (default 64; 0 never)", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
 	{},
 };
@@ -191,10 +213,24 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.run.seed = v;
 		break;
 	case OPT_JSON:
-		env.json = arg;
-		env.json_fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (env.json_fd < 0)
-			argp_error(state, "--json: cannot write '%s': %s", arg, strerror(errno));
+		env.json = arg;	/* opened once the whole command line is good */
+		break;
+	case OPT_HOOK_BUDGET:
+		if (parse_u64(arg, 16, 1ULL << 24, &v))
+			argp_error(state, "--hook-budget wants 16 to %llu steps, not '%s'",
+				   1ULL << 24, arg);
+		env.hook_budget = v;
+		break;
+	case OPT_OP_BUDGET:
+		if (parse_u64(arg, 16, 1ULL << 32, &v))
+			argp_error(state, "--op-budget wants 16 to %llu steps, not '%s'",
+				   1ULL << 32, arg);
+		env.op_budget = v;
+		break;
+	case OPT_BREAKER:
+		if (parse_u64(arg, 0, 1U << 30, &v))
+			argp_error(state, "--breaker wants 0 to %u, not '%s'", 1U << 30, arg);
+		env.breaker = v;
 		break;
 	case OPT_HOOKS:
 		for (i = 0; i < 4; i++)
@@ -207,15 +243,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'm':
 		env.monitor = true;
 		break;
-	case 'L': {
-		int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd < 0)
-			argp_error(state, "--history: cannot write '%s': %s", arg, strerror(errno));
-		close(fd);
-		env.history = arg;
+	case 'L':
+		env.history = arg;	/* opened once the whole command line is good */
 		break;
-	}
 	case OPT_ARENA_PAGES:
 		if (parse_u64(arg, 4, 1U << 20, &v))
 			argp_error(state, "--arena-pages wants 4 to %u, not '%s'", 1U << 20, arg);
@@ -235,10 +265,101 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 static const struct argp argp = { opts, parse_arg, NULL, doc, NULL, NULL, NULL };
 
+/* A command line refused after parsing: the usage hint argp gives, exit 2. */
+static void usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", program_invocation_short_name);
+}
+
+static volatile sig_atomic_t signals_seen;
+static volatile __u64 first_signal_ns;
+
+/* The first SIGINT/SIGTERM ends the run (statistics, verify); another one
+ * a second or more later ends the process at once (closing its descriptors
+ * detaches the hooks).  Copies that come together (a wrapper such as
+ * timeout(1) that signals the child and its process group) count once. */
 static void on_signal(int sig)
 {
-	(void)sig;
+	static const char msg[] = "\nskeleton: second signal: ending now\n";
+	__u64 now = arena_now_ns();	/* clock_gettime: async-signal-safe */
+
 	run_stop = 1;
+	if (!signals_seen++) {
+		first_signal_ns = now;
+	} else if (now - first_signal_ns >= 1000000000ULL) {
+		ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+		(void)n;
+		_exit(128 + sig);
+	}
+}
+
+/*
+ * A worker that faults (a wild link planted in the arena, followed before
+ * anything checked it) parks in the handler instead of killing the process:
+ * the join then finds it stuck and the run ends with a FAIL that names the
+ * address (end_stuck).  A fault in the main thread ends the process with
+ * status 1 (its descriptors close, so the hooks detach).
+ */
+static volatile sig_atomic_t fault_seen;
+static volatile unsigned long fault_addr;
+static pid_t main_tid;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	static const char msg[] = "skeleton: the main thread faulted on arena memory: "
+				  "Verification: FAIL - corrupt\n";
+	ssize_t n;
+
+	(void)uc;
+	fault_addr = (unsigned long)si->si_addr;
+	fault_seen = sig;
+	run_stop = 1;
+	if (gettid() == main_tid) {
+		n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)n;
+		_exit(1);
+	}
+	for (;;)
+		pause();
+}
+
+static void fault_net(void)
+{
+	struct sigaction sa = {};
+
+	main_tid = gettid();
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Open the --json and --history files: only after the command line was
+ * accepted, so a rejected one truncates nothing.  0 or -1 after a line. */
+static int open_outputs(void)
+{
+	int fd;
+
+	if (env.json) {
+		env.json_fd = open(env.json, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (env.json_fd < 0) {
+			fprintf(stderr, "skeleton: --json: cannot write '%s': %s\n", env.json,
+				strerror(errno));
+			return -1;
+		}
+	}
+	if (env.history) {
+		fd = open(env.history, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "skeleton: --history: cannot write '%s': %s\n",
+				env.history, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 static void list_structures(void)
@@ -408,6 +529,67 @@ static int san_verdict(struct run_result *res)
 
 static bool tty_out;
 
+/* Test-only: SKELETON_TEST_INFLIGHT makes one hook run look in flight
+ * forever (tests/cli/test_reliability.sh checks the bounded wait). */
+static bool test_inflight;
+
+/*
+ * Test-only: SKELETON_TEST_PIN=<bpffs path> pins the arena map there and
+ * prints the structure's head address, so a second process can map the
+ * arena and corrupt a live structure (tests/cli/test_corrupt.sh).  The pin
+ * is removed when the driver ends.
+ */
+static char test_pin[256];
+
+static int test_pin_arena(struct kern *k, void *head)
+{
+	const char *p = getenv("SKELETON_TEST_PIN");
+	int err;
+
+	test_inflight = getenv("SKELETON_TEST_INFLIGHT") != NULL;
+	if (!p || !*p)
+		return 0;
+	err = bpf_map__pin(k->skel->maps.arena, p);
+	if (err) {
+		fprintf(stderr, "skeleton: SKELETON_TEST_PIN: cannot pin the arena at %s: %s\n", p,
+			strerror(-err));
+		return -1;
+	}
+	snprintf(test_pin, sizeof(test_pin), "%s", p);
+	printf("skeleton: test: arena pinned at %s, head %p, pages %u\n", p, head,
+	       bpf_map__max_entries(k->skel->maps.arena));
+	fflush(stdout);
+	return 0;
+}
+
+/*
+ * Smallest --arena-pages each structure starts in: measured (4 KiB pages,
+ * `-t 1 -o 10 --hooks off`, by bisection) as the head, the allocator's
+ * state, a first page of nodes and what init preallocates (btree and pq
+ * take many pages at once).  Structures not listed: SKEL_MIN_PAGES_DEFAULT.
+ */
+#define SKEL_MIN_PAGES_DEFAULT 64
+static const struct { const char *name; __u32 pages; } min_pages[] = {
+	{ "list", 19 }, { "tree", 17 }, { "msqueue", 19 }, { "stack", 19 },
+	{ "hash", 29 }, { "skiplist", 27 }, { "mpmc", 49 }, { "spsc", 33 },
+	{ "deque", 33 }, { "btree", 1201 }, { "pq", 273 },
+};
+
+static int arena_pages_check(const struct ds_metadata *md)
+{
+	__u32 need = SKEL_MIN_PAGES_DEFAULT;
+	size_t i;
+
+	for (i = 0; i < sizeof(min_pages) / sizeof(min_pages[0]); i++)
+		if (!strcmp(min_pages[i].name, md->name))
+			need = min_pages[i].pages;
+	if (!env.arena_pages || env.arena_pages >= need)
+		return 0;
+	fprintf(stderr, "skeleton: --arena-pages %llu is too small for %s: it needs at least %u "
+		"pages\n", (unsigned long long)env.arena_pages, md->name, need);
+	return -1;
+}
+
 static void progress(const struct run_result *res, double t0)
 {
 	const struct run_cfg *c = res->cfg;
@@ -519,6 +701,19 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	int urc, err, i;
 	__s64 counted = 0;
 
+	/* What the contexts say they added, and the counters' view, first:
+	 * a FAIL below then still reports expected against found. */
+	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
+		counted += counts_net(&res->w[i].counts);
+	for (i = 0; i < SKEL_HOOK_MAX; i++)
+		counted += counts_net(&res->hooks_c[i]);
+	counted += counts_net(&res->prefill);
+	res->expected = counted;
+	res->has_expected = 1;
+	arena_loop_arm(SKEL_VERIFY_BUDGET);
+	collect_state(res, head);
+	/* A walk of every node may take many steps; a cycle still ends. */
+	arena_loop_arm(SKEL_VERIFY_BUDGET);
 	if (ds_quiesce(env.run.kind, head)) {
 		collect_state(res, head);
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
@@ -535,7 +730,14 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 			 ds_strerror(DS_ERROR_CORRUPT), (unsigned long long)res->ebr.corrupt);
 		return 0;
 	}
+	arena_loop_arm(SKEL_VERIFY_BUDGET);
 	urc = ds_dispatch(env.run.kind, head, &r);
+	if (urc == DS_ERROR_BUSY) {
+		snprintf(res->verify_msg, sizeof(res->verify_msg),
+			 "userspace verify: corrupt (the walk did not end within %llu steps: a cycle?)",
+			 SKEL_VERIFY_BUDGET);
+		return 0;
+	}
 	if (urc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg), "userspace verify: %s (%s)",
 			 ds_strerror(urc), ds_corrupt_str(ds_verify_reason(env.run.kind, head)));
@@ -544,7 +746,10 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	err = kern_run(k->skel->progs.ds_verify, &va, sizeof(va));
 	if (err < 0 || va.rc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg), "kernel verify: %s (%s)",
-			 err < 0 ? strerror(-err) : ds_strerror(va.rc), ds_corrupt_str(va.reason));
+			 err < 0 ? strerror(-err) : va.rc == DS_ERROR_BUSY ?
+			 "corrupt" : ds_strerror(va.rc),
+			 va.rc == DS_ERROR_BUSY ? "the walk did not end: a cycle?" :
+			 ds_corrupt_str(va.reason));
 		return 0;
 	}
 	arena_san_stats_read(&res->san);	/* ds_verify has walked the free lists */
@@ -554,6 +759,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	 * back under a live node would show here. */
 	reclaim_all(k);
 	uar_probe();
+	arena_loop_arm(SKEL_VERIFY_BUDGET);
 	urc = ds_dispatch(env.run.kind, head, &r);
 	if (urc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
@@ -561,12 +767,6 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 			 ds_corrupt_str(ds_verify_reason(env.run.kind, head)));
 		return 0;
 	}
-	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
-		counted += counts_net(&res->w[i].counts);
-	for (i = 0; i < SKEL_HOOK_MAX; i++)
-		counted += counts_net(&res->hooks_c[i]);
-	counted += counts_net(&res->prefill);
-	res->expected = counted;
 	collect_state(res, head);
 	if (counted != res->ds.current_elements) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
@@ -577,9 +777,10 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	if (!(md->caps & DS_CAP_INLINE) &&
 	    (__s64)res->mem.current != counted + (__s64)md->fixed_objects) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
-			 "conservation: %lld elements but %llu allocator objects (+%u fixed)",
-			 (long long)counted, (unsigned long long)res->mem.current,
-			 md->fixed_objects);
+			 "conservation: %lld elements but %lld allocator objects (expected %lld: "
+			 "elements + %u fixed)",
+			 (long long)counted, (long long)res->mem.current,
+			 (long long)counted + md->fixed_objects, md->fixed_objects);
 		return 0;
 	}
 	snprintf(res->verify_msg, sizeof(res->verify_msg),
@@ -638,6 +839,85 @@ static void monitor(struct kern *k, void *head, struct run_result *res)
 	printf("monitor: %llu elements received\n", (unsigned long long)n);
 }
 
+/* Drainers (role structures) may run a little past -d to empty the
+ * structure; everything else stops at -d. */
+static double drain_grace(const struct worker *w)
+{
+	int i;
+
+	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
+		if (w[i].drain)
+			return 1.0;
+	return 0.0;
+}
+
+/* Workers that did not return after the stop: say which, detach the hooks
+ * and end the process (they still run, so nothing can be verified or
+ * torn down under them).  Exit status 1. */
+static void end_stuck(struct kern *k, struct worker *w, int stuck)
+{
+	int i;
+
+	k->skel->bss->hooks_on = 0;
+	if (k->attached)
+		skeleton_bpf__detach(k->skel);
+	fprintf(stderr, "skeleton: %d worker%s did not stop within %.1f s of the stop; "
+		"ending without verify:\n", stuck, stuck > 1 ? "s" : "", SKEL_JOIN_GRACE);
+	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
+		if (w[i].stuck)
+			fprintf(stderr, "  stuck: %s %d (%s), %llu ops done\n",
+				w[i].kernel ? "kernel worker" : "thread", w[i].id, w[i].role,
+				(unsigned long long)__atomic_load_n(&w[i].done, __ATOMIC_RELAXED));
+	if (fault_seen)
+		printf("Verification: FAIL - corrupt: a worker faulted at %#lx following "
+		       "an arena link (%s)\n", (unsigned long)fault_addr,
+		       fault_seen == SIGBUS ? "SIGBUS" : "SIGSEGV");
+	else
+		printf("Verification: FAIL - run stuck: %d worker%s did not stop\n", stuck,
+		       stuck > 1 ? "s" : "");
+	fflush(stdout);
+	fflush(stderr);
+	if (test_pin[0])
+		unlink(test_pin);
+	_exit(1);
+}
+
+/* Hook runs still in flight after detach: wait (bounded) for them to end.
+ * Returns 0, or -1 (after one line) if some never did. */
+#define SKEL_DRAIN_WAIT_MS 2000
+static int hooks_drain(struct kern *k)
+{
+	__s64 n = 0;
+	int ms;
+
+	for (ms = 0; ms <= SKEL_DRAIN_WAIT_MS; ms++) {
+		n = __atomic_load_n(&k->skel->bss->hook_inflight, __ATOMIC_ACQUIRE);
+		if (n <= 0)
+			return 0;
+		usleep(1000);
+	}
+	fprintf(stderr, "skeleton: %lld hook run%s still in flight %d ms after detach: "
+		"hook counts may be incomplete\n", (long long)n, n > 1 ? "s" : "",
+		SKEL_DRAIN_WAIT_MS);
+	return -1;
+}
+
+/* What the hooks' loop budget and breaker did. */
+static void breaker_report(struct kern *k)
+{
+	struct skeleton_bpf__bss *b = k->skel->bss;
+	struct skeleton_bpf__data *d = k->skel->data;
+
+	if (!b->hook_busy && !b->hook_tripped)
+		return;
+	printf("skeleton: hooks answered BUSY/CORRUPT %llu times (budget %llu steps per run)",
+	       (unsigned long long)b->hook_busy, (unsigned long long)d->hook_budget);
+	if (b->hook_tripped)
+		printf("; breaker tripped after %u in a row: %llu hook runs skipped",
+		       d->hook_breaker_limit, (unsigned long long)b->hook_skipped);
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct run_result res = { .verified = -1 };
@@ -647,7 +927,7 @@ int main(int argc, char **argv)
 	struct kern k = {};
 	void *head;
 	double t0;
-	int err, ret = 1;
+	int err, ret = 1, stuck;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err || san_plant_parse())
@@ -697,6 +977,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "skeleton: -m needs kernel hooks; drop --hooks off\n");
 		return 2;
 	}
+	if (env.monitor && (md->caps & (DS_CAP_SPSC | DS_CAP_OWNER))) {
+		/* Hooks insert from every CPU at once: not one producer, not
+		 * one owner. */
+		fprintf(stderr, "skeleton: -m cannot drive %s: hooks insert from every CPU, "
+			"and %s allows %s; pick a multi-producer structure (e.g. -D msqueue)\n",
+			md->name, md->name, md->caps & DS_CAP_SPSC ? "one producer only" :
+			"inserts by its owner only");
+		usage_hint();
+		return 2;
+	}
+	if (env.workload == WL_RANGE && !env.monitor && !(md->caps & DS_CAP_RANGE)) {
+		fprintf(stderr, "skeleton: -w range: %s has no range operation "
+			"(structures with range: see -D help)\n", md->name);
+		usage_hint();
+		return 2;
+	}
 	env.run.mix = workload_mix(env.workload, md);
 	env.run.caps = md->caps;
 	if ((md->caps & (DS_CAP_SPSC | DS_CAP_OWNER)) && !env.monitor) {
@@ -708,18 +1004,39 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (arena_pages_check(md) || open_outputs()) {
+		usage_hint();
+		return 2;
+	}
+	run_test_hang = getenv("SKELETON_TEST_HANG") != NULL;
+	arena_loop_user_budget = env.op_budget;
+	if (!env.hook_budget) {
+		env.hook_budget = SKEL_HOOK_BUDGET_MIN + 2ULL * env.run.key_range;
+		if (env.hook_budget > SKEL_HOOK_BUDGET_CAP)
+			env.hook_budget = SKEL_HOOK_BUDGET_CAP;
+	}
 	tty_out = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
 	/* From here on a signal ends the run with statistics, even one that
 	 * arrives while the programs load. */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	fault_net();
 
 	kern_want_relay(env.workload == WL_RELAY && !env.monitor);
-	if (kern_load(&k, env.run.kind, env.arena_pages, env.hooks))
+	err = kern_load(&k, env.run.kind, env.arena_pages, env.hooks);
+	if (err) {
+		if (err == -EOPNOTSUPP)
+			ret = 2;	/* --hooks lsm where LSM is refused */
 		goto out;
+	}
 	if (kern_init_ds(&k, env.arena_pages))
 		goto out;
 	head = k.skel->bss->ds_head;
+	k.skel->data->hook_budget = env.hook_budget;
+	k.skel->data->op_budget = env.op_budget;
+	k.skel->data->hook_breaker_limit = env.breaker;
+	if (test_pin_arena(&k, head))
+		goto out;
 	res.cfg = &env.run;
 	res.ds_name = md->name;
 	res.workload = env.monitor ? "monitor" : wl_names[env.workload];
@@ -769,6 +1086,7 @@ int main(int argc, char **argv)
 				printf("%s %s %d = %s", i ? "," : "",
 				       w[i].kernel ? "kernel worker" : "thread", w[i].id, w[i].role);
 			printf("\n");
+			fflush(stdout);
 		}
 		err = run_start(&env.run, &k, head, w);
 		if (err)
@@ -777,16 +1095,18 @@ int main(int argc, char **argv)
 			/* Every worker done (consumers drain after their
 			 * producers), or the hard bound. */
 			if (run_finished(&env.run, w) || run_stop ||
-			    arena_now_ns() / 1e9 - t0 > env.run.duration + 1)
+			    arena_now_ns() / 1e9 - t0 > env.run.duration + drain_grace(w))
 				break;
 			housekeeping(&k);
 			progress(&res, t0);
 			usleep(10000);
 		}
 		run_stop = 1;
-		run_join(&env.run, w);
+		stuck = run_join(&env.run, w, arena_now_ns() / 1e9 + SKEL_JOIN_GRACE);
 		if (tty_out)
 			fprintf(stderr, "\r%70s\r", "");
+		if (stuck)
+			end_stuck(&k, w, stuck);	/* does not return */
 		if (err)
 			goto out;
 		for (int i = 0; i < env.run.kworkers; i++)
@@ -798,14 +1118,20 @@ int main(int argc, char **argv)
 	}
 	res.secs = arena_now_ns() / 1e9 - t0;
 
-	/* Hooks off and detached before counting: nothing changes after. */
+	/* Hooks off and detached, and every hook run that had started
+	 * finished, before counting: nothing changes after. */
 	k.skel->bss->hooks_on = 0;
 	if (k.attached) {
 		skeleton_bpf__detach(k.skel);
 		k.attached = false;
 	}
-	kern_hook_counts(&k, res.hooks_c);
+	if (test_inflight)
+		__sync_fetch_and_add(&k.skel->bss->hook_inflight, 1);
 	ret = 0;
+	if (hooks_drain(&k))
+		ret = 1;
+	kern_hook_counts(&k, res.hooks_c);
+	breaker_report(&k);
 	if (env.history && w) {
 		double cost;
 
@@ -814,6 +1140,7 @@ int main(int argc, char **argv)
 			ret = 1;
 	}
 	if (env.workload == WL_RELAY && w && !env.monitor) {
+		arena_loop_arm(SKEL_VERIFY_BUDGET);	/* lanes are walked whole */
 		relay_finish(&k, &env.run, w, &relay);
 		res.relay = &relay;
 		if (env.verify) {
@@ -829,6 +1156,7 @@ int main(int argc, char **argv)
 		if (!res.verified)
 			ret = 1;
 	} else {
+		arena_loop_arm(SKEL_VERIFY_BUDGET);
 		ds_quiesce(env.run.kind, head);
 		reclaim_all(&k);
 		if (ARENA_SAN_ENABLED)
@@ -849,6 +1177,8 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	if (test_pin[0])
+		unlink(test_pin);
 	if (k.skel)
 		kern_destroy(&k);
 	if (env.json_fd >= 0)

@@ -43,6 +43,19 @@ static __always_inline void skel_count(struct skel_counts *c, __u32 op, int rc)
 		c->err[ds_err_index(rc) & 7]++;
 }
 
+/* The same, for counters several runs on one CPU may update at once
+ * (sleepable LSM hooks can be preempted mid-update). */
+static __always_inline void skel_count_atomic(struct skel_counts *c, __u32 op, int rc)
+{
+	__sync_fetch_and_add(&c->calls[op & 7], 1);
+	if (rc == DS_SUCCESS)
+		__sync_fetch_and_add(&c->ok[op & 7], 1);
+	else if (ds_rc_is_miss(rc))
+		__sync_fetch_and_add(&c->miss, 1);
+	else
+		__sync_fetch_and_add(&c->err[(__u32)(-rc) & 7], 1);
+}
+
 /* Workload mix in percent; the rest of 100 goes to search. */
 struct skel_mix {
 	__u32 insert;

@@ -42,6 +42,8 @@ void *(*arena_pages_hook)(__u32 npages);
 void (*arena_free_pages_hook)(void *p, __u32 npages);
 __thread int arena_tls_slot = -1;
 int arena_next_thread_slot;
+__thread __u64 arena_loop_left;
+__u64 arena_loop_user_budget = ARENA_LOOP_BUDGET_USER;
 #endif
 
 /* Contract: <libarena-ds/alloc.h>. */
@@ -141,6 +143,7 @@ DS_API int arena_san_check_all(void)
 SEC("syscall")
 int libarena_init(struct libarena_args *a)
 {
+	arena_loop_arm(0);	/* no step budget: may_goto bounds these */
 	a->rc = arena_init(a->arg0, a->arg1);
 	if (!a->rc)
 		arena_refill(2 * a->arg1);
@@ -152,6 +155,7 @@ int libarena_init(struct libarena_args *a)
 SEC("syscall")
 int libarena_pages(struct libarena_args *a)
 {
+	arena_loop_arm(0);	/* no step budget: may_goto bounds these */
 	/* Raw pages: userspace's arena_alloc_pages() counts them itself (in
 	 * pages_total and the page map); counting here too would count twice. */
 	a->ret = arena_kern_alloc_pages(a->arg0);
@@ -163,6 +167,7 @@ int libarena_pages(struct libarena_args *a)
 SEC("syscall")
 int libarena_refill(struct libarena_args *a)
 {
+	arena_loop_arm(0);	/* no step budget: may_goto bounds these */
 	a->rc = arena_refill(a->arg0);
 	return 0;
 }
@@ -171,6 +176,7 @@ int libarena_refill(struct libarena_args *a)
 SEC("syscall")
 int libarena_reclaim(struct libarena_args *a)
 {
+	arena_loop_arm(0);	/* no step budget: may_goto bounds these */
 	a->rc = arena_reclaim(a->arg0);
 	return 0;
 }

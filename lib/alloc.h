@@ -90,6 +90,19 @@
 
 #include <libarena-ds/alloc.h>
 
+#ifdef __BPF__
+/*
+ * The allocator's and EBR's own loops are bounded by may_goto and by
+ * explicit counts (ARENA_EBR_FREE_MAX, ARENA_RECLAIM_SCAN), not by the
+ * step budget: a budget test on every step of these long, branchy loops
+ * multiplied the verifier's states past its limit.  Structure walks keep
+ * the budget (can_loop as common.h defines it).
+ */
+#pragma push_macro("can_loop")
+#undef can_loop
+#define can_loop arena_may_goto()
+#endif
+
 #define ARENA_PAGE_HDR		64
 #define ARENA_PAGE_MAGIC	0x41524e41U	/* "ARNA" */
 #define ARENA_CLASS_LARGE	0xff
@@ -1452,5 +1465,9 @@ static __always_inline void __arena *arena_alloc_large(__u64 size)
 	arena_atomic_add(&arena_my_stats()->large_allocs, 1);
 	return (char __arena *)hdr + ARENA_PAGE_HDR;
 }
+
+#ifdef __BPF__
+#pragma pop_macro("can_loop")
+#endif
 
 #endif /* __LIB_ALLOC_H */

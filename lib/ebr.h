@@ -54,6 +54,19 @@
 #include <libarena-ds/ebr.h>
 #include "alloc.h"
 
+#ifdef __BPF__
+/*
+ * The allocator's and EBR's own loops are bounded by may_goto and by
+ * explicit counts (ARENA_EBR_FREE_MAX, ARENA_RECLAIM_SCAN), not by the
+ * step budget: a budget test on every step of these long, branchy loops
+ * multiplied the verifier's states past its limit.  Structure walks keep
+ * the budget (can_loop as common.h defines it).
+ */
+#pragma push_macro("can_loop")
+#undef can_loop
+#define can_loop arena_may_goto()
+#endif
+
 /*
  * A record was just claimed with state @e << 1 | 1: make sure the epoch it
  * shows is current.  The claim was a full barrier; if E moved meanwhile,
@@ -469,6 +482,17 @@ static __always_inline int arena_ebr_try_advance(struct arena_ebr __arena *ebr)
 	return 1;
 }
 
+#ifdef __BPF__
+/*
+ * In BPF an advance (with the frees it does) is a global function of its
+ * own (lib/ebr.c): the verifier checks it once, instead of inside every
+ * operation that may retire a node, where its loops multiplied the states.
+ */
+DS_API int arena_ebr_advance(struct arena_ebr __arena *ebr __arg_arena);
+#else
+#define arena_ebr_advance(ebr) arena_ebr_try_advance(ebr)
+#endif
+
 /*
  * arena_ebr_retire - hand an unlinked node to EBR; it is freed once no
  * critical section can still reach it.  Call inside the critical section
@@ -482,7 +506,7 @@ static __always_inline void arena_ebr_retire(struct arena_ebr __arena *ebr, int 
 
 	arena_ebr_push(&ebr->limbo[(s >> 1) % 3], node);
 	if (++rec->retired % ARENA_EBR_ADVANCE_EVERY == 0)
-		arena_ebr_try_advance(ebr);
+		arena_ebr_advance(ebr);
 }
 
 /*
@@ -496,7 +520,7 @@ static __always_inline int arena_ebr_flush(struct arena_ebr __arena *ebr)
 	__u32 i;
 
 	for (i = 0; i < 4; i++)
-		arena_ebr_try_advance(ebr);
+		arena_ebr_advance(ebr);
 #ifndef __BPF__
 	arena_park_flush();	/* what a BPF advance parked */
 #endif
@@ -523,5 +547,9 @@ static __always_inline void arena_ebr_get_stats(struct arena_ebr __arena *ebr,
 		n += arena_atomic_load(&ebr->rec[i].state) & 1;
 	out->active = n;
 }
+
+#ifdef __BPF__
+#pragma pop_macro("can_loop")
+#endif
 
 #endif /* __LIB_EBR_H */

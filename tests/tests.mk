@@ -71,6 +71,16 @@ $(TEST_OUT)/skeleton-san:
 		SKEL_BIN=$(abspath $@) $(abspath $@)
 endif
 TEST_BINS += $(TEST_OUT)/skeleton-san
+# tests/cli/test_corrupt.sh: a second process that maps the driver's arena
+# (SKELETON_TEST_PIN) and corrupts the live structure.
+$(TEST_OUT)/corrupt_arena: tests/cli/corrupt_arena.c $(LIB_A)
+	$(call msg,TEST-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+TEST_BINS += $(TEST_OUT)/corrupt_arena
+
+LINCHECK_BIN := $(OUTPUT)/lincheck
 
 test-build: all $(TEST_BINS) $(OUTPUT)/lincheck
 

@@ -52,6 +52,23 @@
 
 #define ARENA_ALIGNED_CL __attribute__((aligned(ARENA_CACHELINE)))
 
+/*
+ * Loop budget.  Every loop over arena data carries can_loop, and can_loop
+ * also spends a step budget: when it is spent, every can_loop of the same
+ * run answers false (the operation answers DS_ERROR_BUSY) until the budget
+ * is armed again.  A corrupted structure (a cycle, a wild link) so costs a
+ * bounded number of steps per operation, in the kernel and in userspace.
+ *   BPF: one counter per CPU slot; a program arms it (arena_loop_arm) at
+ *        entry: hooks with a few thousand steps, kernel workers per
+ *        operation.  Unarmed programs are bounded by may_goto only.
+ *   userspace: one counter per thread, re-armed after each operation to
+ *        arena_loop_user_budget (0: unbounded); arena_loop_arm() sets it
+ *        for what comes before the next operation ends (e.g. a verify).
+ */
+#ifndef ARENA_LOOP_BUDGET_USER
+#define ARENA_LOOP_BUDGET_USER	(1ULL << 22)
+#endif
+
 #ifdef __BPF__
 /* ------------------------------------------------------------------ BPF */
 #ifndef BPF_NO_KFUNC_PROTOTYPES
@@ -114,11 +131,54 @@ struct {
 #define arena_bind() asm volatile("" :: "r"(&arena))
 
 /*
- * can_loop: true until the verifier's per-program loop budget (may_goto) is
- * spent.  Every loop over arena data ends with "&& can_loop".
+ * Loop step budget, per CPU slot (see "Loop budget" below): steps left + 1,
+ * 1 when spent, 0 when nothing armed it (then only may_goto bounds loops).
+ * Plain stores: a slot shared by two CPUs (more than ARENA_NR_CPU_SLOTS of
+ * them) or by a preempted sleepable program mixes budgets, never unbounds
+ * a loop (may_goto still ends it).
  */
+__u64 arena_loop_left[ARENA_NR_CPU_SLOTS] __weak;
+
+static __always_inline __u64 *arena_loop_slot(void)
+{
+	return &arena_loop_left[bpf_get_smp_processor_id() & (ARENA_NR_CPU_SLOTS - 1)];
+}
+
+/*
+ * One step of the running program's budget: 0 once it is spent.  A global
+ * function: the verifier checks it once and sees an unknown answer at each
+ * loop, so budgets add no states to the loops that use them.
+ */
+__weak __noinline int arena_loop_step(void)
+{
+	__u64 *p = arena_loop_slot(), l = *p;
+
+	if (l == 0)
+		return 1;
+	if (l == 1)
+		return 0;
+	*p = l - 1;
+	return 1;
+}
+
+/* Arm @steps for the running program (0: no budget but may_goto's). */
+static __always_inline void arena_loop_arm(__u64 steps)
+{
+	*arena_loop_slot() = steps ? steps + 1 : 0;
+}
+
+/* BPF programs arm explicitly (per hook run, per worker operation). */
+#define arena_loop_op_done() do { } while (0)
+
+/*
+ * can_loop: true until this run's step budget (arena_loop_arm) or the
+ * verifier's per-program loop budget (may_goto) is spent.  Every loop over
+ * arena data ends with "&& can_loop".
+ */
+#define can_loop (arena_loop_step() && arena_may_goto())
+
 #ifdef __BPF_FEATURE_MAY_GOTO
-#define can_loop					\
+#define arena_may_goto()				\
 	({ __label__ l_out, l_go;			\
 	   bool __ok = true;				\
 	   asm volatile goto("may_goto %l[l_out]" :::: l_out); \
@@ -214,11 +274,6 @@ static __always_inline __u64 arena_now_ns(void)
 #define DS_API
 #define cast_kern(ptr) /* nothing to do */
 #define cast_user(ptr) /* nothing to do */
-/* A test may define can_loop itself (e.g. a budget that runs out, to play
- * the BPF side's may_goto in userspace) before including this header. */
-#ifndef can_loop
-#define can_loop true
-#endif
 #define arena_bind() do { } while (0)
 #define ARENA_ZERO 0
 
@@ -301,6 +356,45 @@ static inline void arena_set_thread_slot(int idx)
 {
 	arena_tls_slot = idx % ARENA_NR_THREAD_SLOTS;
 }
+
+/*
+ * Loop budget, userspace side: the calling thread's steps left + 1 (1 when
+ * spent, 0 before its first step, which arms arena_loop_user_budget).
+ * Every finished structure operation re-arms it (arena_loop_op_done, in
+ * ds_count), so each operation has the budget to itself.
+ */
+extern __thread __u64 arena_loop_left;
+extern __u64 arena_loop_user_budget;
+
+/* Arm @steps for the calling thread (0: unbounded, as before budgets). */
+static inline void arena_loop_arm(__u64 steps)
+{
+	arena_loop_left = steps ? steps + 1 : ~0ULL;
+}
+
+static inline bool arena_loop_step(void)
+{
+	__u64 l = arena_loop_left;
+
+	if (__builtin_expect(l > 1, 1)) {
+		if (l != ~0ULL)
+			arena_loop_left = l - 1;
+		return true;
+	}
+	if (l == 1)
+		return false;
+	arena_loop_arm(__atomic_load_n(&arena_loop_user_budget, __ATOMIC_RELAXED));
+	return true;
+}
+
+#define arena_loop_op_done() \
+	arena_loop_arm(__atomic_load_n(&arena_loop_user_budget, __ATOMIC_RELAXED))
+
+/* A test may define can_loop itself (e.g. a budget that runs out at a
+ * chosen step) before including this header. */
+#ifndef can_loop
+#define can_loop arena_loop_step()
+#endif
 
 #endif /* __BPF__ */
 

@@ -39,16 +39,17 @@ last_out >"$tmp/small.out"
 check_out "small arena: nothing stored is lost" 'Verification: PASS' cat "$tmp/small.out"
 check_out "small arena, mixed: deletes make room again" 'Verification: PASS' \
 	$SKEL --arena-pages 32 -t 2 -K -o 20000 -k 4000 -v
-check_out "arena too small for the structure: one clear line" 'creating the structure failed' \
-	bash -c "$SKEL --arena-pages 4 -t 1 -o 10; test \$? -eq 1"
+check_out "arena too small for the structure: refused with its minimum (exit 2)" \
+	'too small for list: it needs at least [0-9]+ pages' \
+	bash -c "$SKEL --arena-pages 4 -t 1 -o 10; test \$? -eq 2"
 
 # --- hooks: fall back by itself where LSM programs are refused
 if $SKEL -t 1 -o 10 --hooks lsm >/dev/null 2>&1; then
 	check_out "auto picks LSM where it loads" 'hooks: lsm' $SKEL -t 1 -o 10
 else
 	check_out "auto falls back to tracepoints" 'hooks: tp \(LSM programs refused' $SKEL -t 1 -o 10
-	check_out "--hooks lsm refused with one clear line" 'refuses LSM BPF programs' \
-		bash -c "$SKEL -t 1 -o 10 --hooks lsm; test \$? -eq 1"
+	check_out "--hooks lsm refused with one clear line (exit 2)" 'refuses LSM BPF programs' \
+		bash -c "$SKEL -t 1 -o 10 --hooks lsm; test \$? -eq 2"
 fi
 check_out "--hooks tp" 'hooks: tp' $SKEL -t 1 -o 10 --hooks tp
 check_out "--hooks off" 'hooks: off' $SKEL -t 1 -o 10 --hooks off

@@ -15,6 +15,13 @@ esac
 
 for ds in $($SKEL -D help | awk 'NR > 1 && !/^ / { print $1 }'); do
 	for w in $workloads; do
+		# A structure without range refuses -w range (exit 2).
+		if [ "$w" = range ] && $SKEL -D "$ds" -w range -t 1 -o 1 --hooks off 2>&1 |
+			grep -q 'has no range operation'; then
+			check_out "$ds: -w range refused, no range operation" 'has no range' \
+				bash -c "$SKEL -D $ds -w range -t 1 -o 1; test \$? -eq 2"
+			continue
+		fi
 		check_out "$ds: -K -t $T -o $OPS -w $w -v" 'Verification: PASS' \
 			$SKEL -D "$ds" -K -t $T -o $OPS -k $K -w $w -v --no-stats
 	done

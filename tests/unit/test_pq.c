@@ -232,7 +232,7 @@ static void *pq_producer(void *arg)
 static void *pq_consumer(void *arg)
 {
 	struct pq_thread *t = arg;
-	__u64 k, v;
+	__u64 k = 0, v = 0;	/* set by a successful pop */
 	int rc;
 
 	pthread_barrier_wait(t->barrier);
