@@ -85,6 +85,7 @@ run: all
 -include bench/bench.mk
 -include bench/alloc.mk
 -include tools/tools.mk
+-include scripts/vmtest.mk
 
 clean:
 	$(call msg,CLEAN)

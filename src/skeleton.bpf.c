@@ -23,6 +23,7 @@
 /* Set before load. */
 const volatile int ds_kind = 0;
 const volatile __u32 tp_may_alloc = 0;	/* kernel lets tracepoints take pages */
+__u64 hook_direct_pages;	/* pages non-sleepable hooks took themselves */
 const volatile __u32 own_tgid = 0;	/* the driver's own events are skipped */
 
 void __arena *ds_head;
@@ -231,6 +232,28 @@ int arena_reclaim_prog(struct skel_reclaim_args *a)
 
 /* ---------------------------------------------------------------- hooks */
 
+/*
+ * The page path of the hooks.  Kernels where bpf_arena_alloc_pages() is
+ * sleepable-only (before 7.0): the non-sleepable hooks only take pages from
+ * the reserve that sleepable programs and the driver keep stocked; an empty
+ * reserve means DS_ERROR_NOMEM.  Kernels where any program may take arena
+ * pages (tp_may_alloc, probed by the driver): an insert that finds the
+ * reserve empty first takes a page from the kernel itself.  With
+ * tp_may_alloc 0 the verifier never sees the call (dead code on a frozen
+ * constant), so the same object loads on both.
+ */
+static __always_inline void hook_pages(void)
+{
+	struct arena_alloc_state __arena *st = arena_alloc_st;
+	int n;
+
+	if (!tp_may_alloc || !st || arena_atomic_load(&st->reserve_count))
+		return;
+	n = arena_reserve_topup(1);
+	if (n > 0)
+		__sync_fetch_and_add(&hook_direct_pages, n);
+}
+
 static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 {
 	struct lin_op __arena *hist = hook_hist, *rec;
@@ -244,6 +267,8 @@ static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 
 	if (!hooks_on || !head)
 		return;
+	if (op == DS_OP_INSERT)
+		hook_pages();
 	r.op = op;
 	r.key = key;
 	r.value = value;
@@ -320,9 +345,6 @@ int tp_openat(struct trace_event_raw_sys_enter *ctx)
 
 	if (tgid == own_tgid)
 		return 0;
-	if (tp_may_alloc && arena_alloc_st &&
-	    arena_atomic_load(&arena_alloc_st->reserve_count) < SKEL_RESERVE_LOW)
-		arena_reserve_topup(SKEL_RESERVE_TARGET);
 	if (ctx->args[2] & SKEL_O_CREAT)
 		hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
 	else
