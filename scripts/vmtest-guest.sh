@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Inside a scripts/vmtest.sh guest (chroot on the host's root + overlay):
-#   vmtest-guest.sh REPO full|smoke
+#   vmtest-guest.sh REPO full|smoke|cmd
 # Prints the kernel, the LSMs, which hooks and page path the driver chose,
 # then runs the driver tests (tests/cli/*.sh, or the smoke run) and ends
 # with "VMTEST: N passed, N failed".  Lines for the host start "VMTEST: ".
@@ -29,7 +29,11 @@ count() {	# $1: TAP log
 }
 
 mkdir -p /tmp/vmtest
-if [ "$MODE" = smoke ]; then
+if [ "$MODE" = cmd ]; then
+	timeout -k 5 1800 bash "$VMTEST_CMD" 2>&1 | tee /tmp/vmtest/cmd.log
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] && pass=1 || { fail=1; echo "not ok - command exited with $rc"; }
+elif [ "$MODE" = smoke ]; then
 	log=/tmp/vmtest/smoke.log
 	{
 		if timeout -k 5 300 ./skeleton --hooks lsm -K -t 2 -o 20000 -v >/tmp/vmtest/sk 2>&1; then

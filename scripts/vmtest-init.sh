@@ -45,7 +45,7 @@ ulimit -l unlimited
 
 dir=$(arg vmtest.dir)
 chroot $R /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	TERM=dumb TEST_MODE="$(arg TEST_MODE)" VMTEST_TESTS="$(arg vmtest.tests)" \
+	TERM=dumb TEST_MODE="$(arg TEST_MODE)" VMTEST_TESTS="$(arg vmtest.tests)" VMTEST_CMD="$(arg vmtest.cmd)" \
 	/bin/bash "$dir/scripts/vmtest-guest.sh" "$dir" "$(arg vmtest.mode)"
 echo "VMTEST: guest script exited with $?"
 sync

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Boot Debian kernel packages in qemu and run the driver tests inside.
 #
-#   scripts/vmtest.sh [--smoke] [KERNEL...]
+#   scripts/vmtest.sh [--smoke | --cmd 'COMMAND'] [KERNEL...]
 #
 # KERNEL is a Debian kernel version: "6.12", "7.3", or more exact
 # ("6.12.57+deb12").  Without one: the default matrix, 6.12 and the newest
-# 7.x.  --smoke runs only "./skeleton --hooks lsm -K -t 2 -o 20000 -v".
+# 7.x.  --smoke runs only "./skeleton --hooks lsm -K -t 2 -o 20000 -v";
+# --cmd 'COMMAND' runs COMMAND (bash, in this tree) instead of the tests and
+# shows its output (for looking into a failure under one kernel).
 #
 # Per kernel: the packages are fetched with 'apt-get download' into the
 # cache (never installed), unpacked with dpkg-deb -x, a busybox-static
@@ -22,7 +24,7 @@
 # lists and pins are never changed.
 #
 # Environment: VMTEST_DIR (cache, default build/vmtest), VMTEST_TIMEOUT
-# (hard limit per guest run in seconds; 2400, 600 for --smoke), VMTEST_MEM
+# (hard limit per guest run in seconds; 3600, 600 for --smoke), VMTEST_MEM
 # (MiB, 2048), VMTEST_SMP (2), VMTEST_ACCEL (auto|tcg|kvm), VMTEST_TESTS
 # (cli test names, default all), VMTEST_VERBOSE=1 (show the console),
 # VMTEST_MIRROR (Debian mirror; default: the host's).
@@ -38,9 +40,11 @@ KERNELS=()
 for a in "$@"; do
 	case $a in
 	--smoke) MODE=smoke ;;
+	--cmd) MODE=cmd ;;
 	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $a" ;;
-	*) KERNELS+=("$a") ;;
+	*)
+		if [ "$MODE" = cmd ] && [ -z "${CMD+x}" ]; then CMD=$a; else KERNELS+=("$a"); fi ;;
 	esac
 done
 
@@ -50,7 +54,7 @@ DIR=$(cd "$DIR" && pwd)
 if [ "$MODE" = smoke ]; then
 	TIMEOUT=${VMTEST_TIMEOUT:-600}
 else
-	TIMEOUT=${VMTEST_TIMEOUT:-2400}
+	TIMEOUT=${VMTEST_TIMEOUT:-3600}
 fi
 MEM=${VMTEST_MEM:-2048}
 SMP=${VMTEST_SMP:-2}
@@ -58,6 +62,10 @@ SMP=${VMTEST_SMP:-2}
 [ "$(id -u)" = 0 ] || die "needs root (apt-get download into the cache, and the tests inside use BPF)"
 ./scripts/install-deps.sh --vm || die "missing tools (scripts/install-deps.sh --vm)"
 [ -x ./skeleton ] || die "./skeleton not built (make vmtest builds it)"
+if [ "$MODE" = cmd ]; then
+	[ -n "${CMD:-}" ] || die "--cmd needs a command"
+	printf '%s\n' "$CMD" >"$DIR/guest-cmd.sh"
+fi
 
 QPID=
 cleanup() {
@@ -273,7 +281,7 @@ run_kernel() {
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel "$accel" -cpu max -smp "$SMP" -m "$MEM" \
 		-nodefaults -display none -serial stdio -no-reboot -pidfile "$DIR/qemu.pid" \
 		-kernel "$vmlinuz" -initrd "$kdir/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 oops=panic lsm=lockdown,capability,landlock,yama,bpf vmtest.dir=$REPO vmtest.mode=$MODE vmtest.tests=${VMTEST_TESTS:-all} TEST_MODE=${TEST_MODE:-quick}" \
+		-append "console=ttyS0 panic=-1 oops=panic lsm=lockdown,capability,landlock,yama,bpf vmtest.dir=$REPO vmtest.mode=$MODE vmtest.cmd=$DIR/guest-cmd.sh vmtest.tests=${VMTEST_TESTS:-all} TEST_MODE=${TEST_MODE:-quick}" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		</dev/null >"$DIR/console.fifo" 2>&1 &
 	QPID=$!
@@ -282,7 +290,7 @@ run_kernel() {
 	while IFS= read -r line; do
 		line=${line%$'\r'}
 		printf '%s\n' "$line" >>"$log"
-		[ "${VMTEST_VERBOSE:-0}" = 1 ] && printf '  | %s\n' "$line" >&2
+		{ [ "${VMTEST_VERBOSE:-0}" = 1 ] || [ "$MODE" = cmd ]; } && printf '  | %s\n' "$line" >&2
 		case $line in
 		"VMTEST: init"*)
 			t_init=$EPOCHREALTIME ;;
@@ -307,7 +315,11 @@ run_kernel() {
 	R_WALL=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f s", b - a }')
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		R_NOTE="killed after ${TIMEOUT} s"
-		grep -q "VMTEST: .* passed, .* failed" "$log" || R_FAIL=$((R_FAIL > 0 ? R_FAIL : 1))
+		if ! grep -q "VMTEST: .* passed, .* failed" "$log"; then
+			# What finished before the limit, plus one failure for it.
+			R_PASS=$(grep -cE '^[a-z_]+: ok ' "$log")
+			R_FAIL=$(( $(grep -cE '^[a-z_]+: not ok' "$log") + 1 ))
+		fi
 	elif [ -z "$t_init" ]; then
 		R_NOTE="never reached init (see $log)"
 	elif ! grep -q "VMTEST: .* passed, .* failed" "$log"; then
