@@ -211,6 +211,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/bpf/libarena-ds.bpf.o $(DESTDIR)$(PKGCONFIG_DIR)/libarena-ds.pc
 	$(Q)rmdir $(DESTDIR)$(PREFIX)/lib/bpf 2>/dev/null || true
 
+-include scripts/vmtest.mk
+
 clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) skeleton skeleton-san bench/results.json

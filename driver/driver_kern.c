@@ -81,6 +81,11 @@ void kern_probe(struct kern_caps *caps)
 	log_reset();
 }
 
+const char *kern_page_path(const struct kern *k)
+{
+	return k->caps.tp_alloc ? "any context" : "reserve (sleepable-only kernel)";
+}
+
 static bool want_relay;
 
 void kern_want_relay(bool on)

@@ -32,6 +32,10 @@ extern const char *const hooks_mode_names[];
 /* Fill @caps by loading tiny probe programs.  Never fails hard. */
 void kern_probe(struct kern_caps *caps);
 
+/* The page path the non-sleepable hooks use on this kernel, for reports:
+ * "any context" or "reserve (sleepable-only kernel)". */
+const char *kern_page_path(const struct kern *k);
+
 /* Load the relay programs (-w relay) too; call before kern_load(). */
 void kern_want_relay(bool on);
 

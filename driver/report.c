@@ -142,6 +142,9 @@ void report_print(FILE *f, const struct run_result *r)
 		fprintf(f, "%s%s=%llu", i ? " " : "", src_names[i],
 			(unsigned long long)counts_total(&r->hooks_c[i]));
 	fprintf(f, ")\n");
+	if (r->page_path)
+		fprintf(f, "    page alloc: %s, %llu pages taken directly by hooks\n", r->page_path,
+			(unsigned long long)r->hook_direct_pages);
 
 	roles_line(f, r);
 
@@ -228,6 +231,8 @@ int report_json(const char *path, const struct run_result *r)
 		return -errno;
 	fprintf(f, "{\n  \"structure\": \"%s\",\n  \"workload\": \"%s\",\n  \"hooks\": \"%s\",\n",
 		r->ds_name, r->workload, r->hooks);
+	fprintf(f, "  \"page_alloc\": \"%s\",\n  \"hook_direct_pages\": %llu,\n",
+		r->page_path ? r->page_path : "", (unsigned long long)r->hook_direct_pages);
 	fprintf(f, "  \"threads\": %d,\n  \"kernel_workers\": %d,\n  \"ops_per_worker\": %llu,\n"
 		"  \"key_range\": %u,\n  \"seed\": %llu,\n  \"duration_s\": %.6f,\n",
 		c->threads, c->kworkers, (unsigned long long)c->ops, c->key_range,

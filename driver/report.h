@@ -13,6 +13,8 @@ struct run_result {
 	const char *ds_name;
 	const char *workload;
 	const char *hooks;		/* mode in force */
+	const char *page_path;		/* kern_page_path() */
+	__u64 hook_direct_pages;	/* pages the hooks took themselves */
 	struct worker *w;		/* cfg->threads users, then kworkers */
 	struct skel_counts hooks_c[SKEL_HOOK_MAX];
 	struct skel_counts prefill;

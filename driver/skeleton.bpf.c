@@ -21,6 +21,7 @@
 /* Set before load. */
 const volatile int ds_kind = 0;
 const volatile __u32 tp_may_alloc = 0;	/* kernel lets tracepoints take pages */
+__u64 hook_direct_pages;	/* pages non-sleepable hooks took themselves */
 const volatile __u32 own_tgid = 0;	/* the driver's own events are skipped */
 
 void __arena *ds_head;
@@ -215,6 +216,27 @@ int ds_verify(struct skel_verify_args *a)
 
 /* ---------------------------------------------------------------- hooks */
 
+/*
+ * The page path of the hooks.  Kernels where bpf_arena_alloc_pages() is
+ * sleepable-only (before 7.0): the non-sleepable hooks only take pages from
+ * the reserve that sleepable programs and the driver keep stocked; an empty
+ * reserve means DS_ERROR_NOMEM.  Kernels where any program may take arena
+ * pages (tp_may_alloc, probed by the driver): an insert that finds the
+ * reserve empty first takes a page from the kernel itself.  With
+ * tp_may_alloc 0 the verifier never sees the call (dead code on a frozen
+ * constant), so the same object loads on both.
+ */
+static __always_inline void hook_pages(void)
+{
+	int n;
+
+	if (!tp_may_alloc || arena_reserve_pages())
+		return;
+	n = arena_refill(1);
+	if (n > 0)
+		__sync_fetch_and_add(&hook_direct_pages, n);
+}
+
 static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 {
 	struct lin_op __arena *hist = hook_hist, *rec;
@@ -232,6 +254,8 @@ static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 		__sync_fetch_and_add(&hook_skipped, 1);
 		return;
 	}
+	if (op == DS_OP_INSERT)
+		hook_pages();
 	r.op = op;
 	r.key = key;
 	r.value = value;
@@ -342,8 +366,6 @@ int tp_openat(struct trace_event_raw_sys_enter *ctx)
 	if (tgid == own_tgid || !hook_enter())
 		return 0;
 	arena_loop_arm(hook_budget);
-	if (tp_may_alloc && arena_reserve_pages() < SKEL_RESERVE_LOW)
-		arena_refill(SKEL_RESERVE_TARGET);
 	if (ctx->args[2] & SKEL_O_CREAT)
 		hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
 	else

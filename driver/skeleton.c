@@ -1046,6 +1046,8 @@ int main(int argc, char **argv)
 	       hooks_mode_names[k.hooks],
 	       k.hooks == HOOKS_TP && env.hooks == HOOKS_AUTO ?
 	       " (LSM programs refused by this kernel: tracepoint fallback)" : "");
+	res.page_path = kern_page_path(&k);
+	printf("page alloc: %s\n", res.page_path);
 
 	fflush(stdout);
 	k.skel->data->hook_exit_delete = !env.monitor;
@@ -1131,6 +1133,7 @@ int main(int argc, char **argv)
 	if (hooks_drain(&k))
 		ret = 1;
 	kern_hook_counts(&k, res.hooks_c);
+	res.hook_direct_pages = k.skel->bss->hook_direct_pages;
 	breaker_report(&k);
 	if (env.history && w) {
 		double cost;

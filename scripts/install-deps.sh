@@ -90,6 +90,32 @@ install_fedora() {
 		zlib-devel libbpf-devel bpftool gnuplot userspace-rcu-devel ck-devel libcmocka-devel
 }
 
+# --vm: only what scripts/vmtest.sh needs (qemu with software emulation,
+# a static busybox for the guest's initramfs, cpio, xz/zstd for the
+# kernel modules, kmod for depmod).  Nothing of this is installed for plain builds.
+have_vm_tools() {
+	command -v qemu-system-x86_64 >/dev/null 2>&1 &&
+	[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx switch_root &&
+	! ldd /bin/busybox >/dev/null 2>&1 &&
+	command -v cpio >/dev/null 2>&1 && command -v xz >/dev/null 2>&1 &&
+	command -v zstd >/dev/null 2>&1 && command -v depmod >/dev/null 2>&1 &&
+	command -v dpkg-deb >/dev/null 2>&1
+}
+
+if [ "${1:-}" = --vm ]; then
+	have_vm_tools && exit 0
+	[ -f /etc/debian_version ] ||
+		die "--vm: scripts/vmtest.sh boots Debian kernel packages and needs a Debian or Ubuntu host"
+	need_root "qemu-system-x86, busybox-static, cpio, xz-utils, zstd, kmod"
+	say "installing qemu-system-x86, busybox-static, cpio, xz-utils, zstd, kmod"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -q update >/dev/null
+	apt-get -y -q -o Dpkg::Use-Pty=0 install --no-install-recommends \
+		qemu-system-x86 busybox-static cpio xz-utils zstd kmod >/dev/null
+	have_vm_tools || die "--vm: tools still missing after install"
+	exit 0
+fi
+
 if ! have_all; then
 	need_root "clang>=19, libbpf>=1.4, bpftool>=7.4, libelf, zlib, gnuplot, liburcu, ck"
 	if [ -f /etc/debian_version ]; then
