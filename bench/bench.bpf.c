@@ -160,21 +160,9 @@ int arena_run(struct bench_args *a)
  * statistics; safe here only because nothing is freed during prof_run). */
 static __always_inline int prof_walk(struct ds_hash_head __arena *h, __u64 key, __u64 *value)
 {
-	struct ds_hash_node __arena *curr;
-	__u64 next;
+	struct ds_hash_node __arena *found;
 
-	curr = DS_HASH_PTR(arena_atomic_load_acquire(&h->bucket[ds_hash_bucket_of(key)]));
-	while (can_loop) {
-		if (!curr || curr->key > key)
-			return DS_ERROR_NOT_FOUND;
-		if (curr->key == key) {
-			*value = arena_atomic_load_acquire(&curr->value);
-			next = arena_atomic_load_acquire(&curr->next);
-			return next & DS_HASH_MARK ? DS_ERROR_NOT_FOUND : DS_SUCCESS;
-		}
-		curr = DS_HASH_PTR(arena_atomic_load_acquire(&curr->next));
-	}
-	return DS_ERROR_BUSY;
+	return ds_hash_lookup(h, ds_hash_mix(key), value, &found);
 }
 
 /* ds_count() with plain adds: what counting would cost without locked

@@ -161,20 +161,35 @@ static struct ds_hash_head *hash_with(int n)
 	return h;
 }
 
-/* A bucket holding at least two nodes; its first node. */
-static struct ds_hash_node *crowded(struct ds_hash_head *h, __u32 *bucket)
+/* The link word that points to node @n (a link word), or NULL. */
+static __u64 *link_to(struct ds_hash_head *h, __u64 n)
 {
-	struct ds_hash_node *n;
-	__u32 b;
+	__u64 *prev = &DS_HASH_PTR(ds_hash_dummy_link(h, 0))->next;
 
-	for (b = 0; b < DS_HASH_BUCKETS; b++) {
-		n = DS_HASH_PTR(h->bucket[b]);
-		if (n && n->next) {
-			*bucket = b;
+	while (*prev) {
+		if (*prev == n)
+			return prev;
+		prev = &DS_HASH_PTR(*prev)->next;
+	}
+	return NULL;
+}
+
+/* An element followed by another element (same run); *@prev: the link to
+ * the first. */
+static struct ds_hash_node *crowded(struct ds_hash_head *h, __u64 **prev)
+{
+	__u64 *p = &DS_HASH_PTR(ds_hash_dummy_link(h, 0))->next;
+	struct ds_hash_node *n;
+
+	while (*p) {
+		n = DS_HASH_PTR(*p);
+		if (!(*p & DS_HASH_DUMMY) && n->next && !(n->next & DS_HASH_DUMMY)) {
+			*prev = p;
 			return n;
 		}
+		p = &n->next;
 	}
-	fail_msg("no bucket with two nodes");
+	fail_msg("no run with two elements");
 	return NULL;
 }
 
@@ -184,19 +199,31 @@ static void expect_corrupt(struct ds_hash_head *h, int why)
 	assert_int_equal(h->verify_reason, why);
 }
 
+/* An element moved out of its bucket's run, just before its dummy. */
 static void test_hash_verify_catches_wrong_bucket(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
 	struct ds_hash_node *n;
-	__u32 b, other;
+	__u64 *prev, *before, d;
 
 	(void)state;
-	n = crowded(h, &b);
-	other = (b + 1) & DS_HASH_MASK;
-	/* Move the first node of bucket b to the front of another bucket. */
-	h->bucket[b] = n->next;
-	n->next = h->bucket[other];
-	h->bucket[other] = (__u64)n;
+	/* An element not in bucket 0 (whose dummy heads the list). */
+	prev = &DS_HASH_PTR(ds_hash_dummy_link(h, 0))->next;
+	for (;;) {
+		assert_true(*prev != 0);
+		n = DS_HASH_PTR(*prev);
+		if (!(*prev & DS_HASH_DUMMY) &&
+		    (ds_hash_mix(ds_hash_node_key(n)) & (h->nbuckets - 1)))
+			break;
+		prev = &n->next;
+	}
+	d = ds_hash_dummy_link(h, (__u32)(ds_hash_mix(ds_hash_node_key(n)) &
+					  (h->nbuckets - 1)));
+	*prev = n->next;		/* out ... */
+	before = link_to(h, d);
+	assert_non_null(before);
+	n->next = d;			/* ... and in, before its dummy */
+	*before = (__u64)n;
 	expect_corrupt(h, DS_CORRUPT_SHAPE);
 }
 
@@ -204,15 +231,14 @@ static void test_hash_verify_catches_order(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
 	struct ds_hash_node *n, *m;
-	__u64 t;
-	__u32 b;
+	__u64 t, *prev;
 
 	(void)state;
-	n = crowded(h, &b);
+	n = crowded(h, &prev);
 	m = DS_HASH_PTR(n->next);
-	t = n->key;		/* same bucket, swapped order */
-	n->key = m->key;
-	m->key = t;
+	t = n->o;		/* same run, swapped order */
+	n->o = m->o;
+	m->o = t;
 	expect_corrupt(h, DS_CORRUPT_ORDER);
 }
 
@@ -220,10 +246,10 @@ static void test_hash_verify_catches_cycle(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
 	struct ds_hash_node *n, *m;
-	__u32 b;
+	__u64 *prev;
 
 	(void)state;
-	n = crowded(h, &b);
+	n = crowded(h, &prev);
 	m = DS_HASH_PTR(n->next);
 	m->next = (__u64)n;
 	expect_corrupt(h, DS_CORRUPT_ORDER);
@@ -233,12 +259,12 @@ static void test_hash_verify_catches_duplicate(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
 	struct ds_hash_node *n, *m;
-	__u32 b;
+	__u64 *prev;
 
 	(void)state;
-	n = crowded(h, &b);
+	n = crowded(h, &prev);
 	m = DS_HASH_PTR(n->next);
-	m->key = n->key;
+	m->o = n->o;
 	expect_corrupt(h, DS_CORRUPT_DUPLICATE);
 }
 
@@ -246,11 +272,22 @@ static void test_hash_verify_catches_count(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
 	struct ds_hash_node *n;
-	__u32 b;
+	__u64 *prev;
 
 	(void)state;
-	n = crowded(h, &b);
-	h->bucket[b] = n->next;	/* drop a node behind the counters' back */
+	n = crowded(h, &prev);
+	*prev = n->next;	/* drop a node behind the counters' back */
+	expect_corrupt(h, DS_CORRUPT_COUNT);
+}
+
+/* The per-slot element counts disagree with the list (the statistics
+ * agree). */
+static void test_hash_verify_catches_slot_count(void **state)
+{
+	struct ds_hash_head *h = hash_with(100);
+
+	(void)state;
+	h->cnt[ARENA_NR_SLOTS - 1].n++;
 	expect_corrupt(h, DS_CORRUPT_COUNT);
 }
 
@@ -258,10 +295,10 @@ static void test_hash_verify_catches_mark(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
 	struct ds_hash_node *n;
-	__u32 b;
+	__u64 *prev;
 
 	(void)state;
-	n = crowded(h, &b);
+	n = crowded(h, &prev);
 	n->next |= DS_HASH_MARK;
 	expect_corrupt(h, DS_CORRUPT_MARK);
 }
@@ -270,14 +307,123 @@ static void test_hash_verify_catches_wild_pointer(void **state)
 {
 	struct ds_hash_head *h = hash_with(10000);
 	struct ds_hash_node *n;
-	__u32 b;
+	__u64 *prev;
 
 	(void)state;
-	n = crowded(h, &b);
+	n = crowded(h, &prev);
 	n->next = 0xdead0000;
 	expect_corrupt(h, DS_CORRUPT_POINTER);
 	n->next = ARENA_BASE + 4;	/* in the arena, misaligned */
 	expect_corrupt(h, DS_CORRUPT_POINTER);
+}
+
+/* A dummy unlinked: its bucket's run joins the one before. */
+static void test_hash_verify_catches_missing_dummy(void **state)
+{
+	struct ds_hash_head *h = hash_with(1000);
+	__u64 d = ds_hash_dummy_link(h, 5), *before = link_to(h, d);
+
+	(void)state;
+	assert_non_null(before);
+	*before = DS_HASH_PTR(d)->next;
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+}
+
+/* The last dummy unlinked: caught at the end of the list. */
+static void test_hash_verify_catches_missing_last_dummy(void **state)
+{
+	struct ds_hash_head *h = ds_create(K);
+	__u64 d = ds_hash_dummy_link(h, h->nbuckets - 1), *before = link_to(h, d);
+
+	(void)state;
+	assert_non_null(before);
+	assert_int_equal(DS_HASH_PTR(d)->next, 0);	/* empty table: last in the list */
+	*before = 0;
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+}
+
+/* A dummy with the wrong key, and a link to a dummy at a wrong place. */
+static void test_hash_verify_catches_bad_dummy(void **state)
+{
+	struct ds_hash_head *h = hash_with(1000);
+	__u64 d = ds_hash_dummy_link(h, 5), *before = link_to(h, d);
+
+	(void)state;
+	DS_HASH_PTR(d)->o ^= 1ULL << 40;
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	DS_HASH_PTR(d)->o ^= 1ULL << 40;
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	*before = d + 16;	/* the neighbouring slot's dummy, tag kept */
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+}
+
+/* Sizes that contradict each other, and a segment gone. */
+static void test_hash_verify_catches_sizes(void **state)
+{
+	struct ds_hash_head *h = ds_hash_new(3 * DS_HASH_SEG);
+	__u32 v;
+	__u64 s;
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(h->nbuckets, 4 * DS_HASH_SEG);
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	v = h->ninit;
+	h->ninit = h->nbuckets - 1;		/* fewer dummies than buckets */
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	h->ninit = v;
+	v = h->nbuckets;
+	h->nbuckets = 3 * DS_HASH_SEG;		/* not a power of two */
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	h->nbuckets = v;
+	v = h->span;
+	h->span = v + 1;			/* growth claimed, span not 2 x size */
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	h->span = v;
+	s = h->dir[2];
+	h->dir[2] = 0;
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	h->dir[2] = s;
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+}
+
+/* Mid-resize (growth stopped half way by the budget): verify passes;
+ * a new dummy claimed linked but missing is caught. */
+static void test_hash_verify_mid_resize(void **state)
+{
+	struct ds_hash_head *h = ds_hash_new(2);
+	__u64 k, d, *before;
+	__u32 size;
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(h->nbuckets, 2);
+	/* Fill with the table held at its size: resizes locked out. */
+	h->resize_lock = 1;
+	for (k = 0; k < 5000; k++)
+		assert_int_equal(ds_hash_insert(h, k, k), DS_SUCCESS);
+	h->resize_lock = 0;
+	assert_int_equal(h->nbuckets, 2);
+	while (h->nbuckets < 2048)
+		ds_hash_resize_step(h, 1);	/* one dummy per call */
+	size = h->nbuckets;
+	assert_int_equal(ds_hash_resize_step(h, 700), DS_ERROR_BUSY);
+	assert_int_equal(h->nbuckets, size);		/* not published yet */
+	assert_int_equal(h->span, 2 * size);
+	assert_int_equal(h->ninit, size + 700);
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	for (k = 0; k < 5000; k++)
+		assert_int_equal(ds_hash_search(h, k, NULL), DS_SUCCESS);
+	d = ds_hash_dummy_link(h, size + 699);	/* the last one linked */
+	before = link_to(h, d);
+	assert_non_null(before);
+	*before = DS_HASH_PTR(d)->next;
+	expect_corrupt(h, DS_CORRUPT_SHAPE);
+	*before = d;
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	assert_int_equal(ds_hash_maintain(h), DS_SUCCESS);
+	assert_true(h->nbuckets >= 4096);
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
 }
 
 /* Running dry: NOMEM, nothing lost, and works again after deletes. */
@@ -336,6 +482,12 @@ int main(void)
 		T(test_hash_verify_catches_count),
 		T(test_hash_verify_catches_mark),
 		T(test_hash_verify_catches_wild_pointer),
+		T(test_hash_verify_catches_slot_count),
+		T(test_hash_verify_catches_missing_dummy),
+		T(test_hash_verify_catches_missing_last_dummy),
+		T(test_hash_verify_catches_bad_dummy),
+		T(test_hash_verify_catches_sizes),
+		T(test_hash_verify_mid_resize),
 		T(test_hash_exhaustion),
 	};
 
