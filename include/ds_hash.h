@@ -373,20 +373,21 @@ static __always_inline int ds_hash_maintain(struct ds_hash_head __arena *h);
 
 /*
  * Count one element in or out (@d = +1 / -1); every DS_HASH_CHECK_EVERY
- * changes of this slot, look at the load factor: above 1 (or below 1/8
+ * changes of this slot (every nbuckets while smaller), look at the load factor: above 1 (or below 1/8
  * and above the creation size), userspace resizes here and BPF leaves a
  * hint for a context that may take pages.
  */
 static __always_inline void ds_hash_counted(struct ds_hash_head __arena *h, __s64 d)
 {
 	__s64 old = arena_atomic_fetch_add(&h->cnt[arena_slot()].n, d), n;
-	__u32 size;
+	__u32 size = ds_hash_size(h);
 
-	if (old & (DS_HASH_CHECK_EVERY - 1))
+	/* Small tables look more often (every size changes of a slot). */
+	if (old & ((size < DS_HASH_CHECK_EVERY ? size : DS_HASH_CHECK_EVERY) - 1))
 		return;
 	n = ds_hash_count(h);
-	size = ds_hash_size(h);
-	if (n <= (__s64)size && (n >= (__s64)(size / 8) || size <= h->min_buckets))
+	if (n <= (__s64)size && (n * 8 >= (__s64)size || size <= h->min_buckets) &&
+	    arena_atomic_load(&h->ninit) >= arena_atomic_load(&h->span))
 		return;
 #ifdef __BPF__
 	if (!arena_atomic_load(&h->grow_hint))
@@ -645,6 +646,8 @@ static __always_inline int ds_hash_link_dummy(struct ds_hash_head __arena *h, in
 		d->next = link;
 		if (arena_atomic_cmpxchg(prev, link, (__u64)d | DS_HASH_DUMMY) == link)
 			return 0;
+		/* The predecessor changed or was deleted: start over. */
+		prev = &start->next;
 		link = arena_atomic_load_acquire(prev);
 	}
 	return DS_ERROR_BUSY;
@@ -686,9 +689,9 @@ static __always_inline int ds_hash_resize_step(struct ds_hash_head __arena *h, _
 			if ((size < h->min_buckets || n > (__s64)size) &&
 			    size < DS_HASH_MAX_BUCKETS) {
 				target = size * 2;
-			} else if (size > h->min_buckets && n < (__s64)(size / 8)) {
+			} else if (size > h->min_buckets && n * 8 < (__s64)size) {
 				arena_atomic_store_release(&h->nbuckets, size / 2);
-				h->shrinks++;
+				arena_atomic_store(&h->shrinks, h->shrinks + 1);
 				continue;
 			} else {
 				break;
@@ -698,8 +701,8 @@ static __always_inline int ds_hash_resize_step(struct ds_hash_head __arena *h, _
 			/* Every dummy linked: publish. */
 			arena_atomic_store_release(&h->nbuckets, target);
 			if (target > h->max_buckets)
-				h->max_buckets = target;
-			h->grows++;
+				arena_atomic_store(&h->max_buckets, target);
+			arena_atomic_store(&h->grows, h->grows + 1);
 			continue;
 		}
 		if (h->span < target) {

@@ -183,6 +183,8 @@ void report_print(FILE *f, const struct run_result *r)
 
 	fprintf(f, "\nData Structure State:\n");
 	fprintf(f, "  Elements in %s: %lld\n", r->ds_name, (long long)r->ds.current_elements);
+	if (r->ds_note)
+		fprintf(f, "  %s\n", r->ds_note);
 	if (r->has_ebr)
 		fprintf(f, "  Reclamation (EBR): epoch %llu, %llu advances, %llu refused, "
 			"%llu stalls, %llu dead threads reaped\n",

@@ -42,6 +42,7 @@ static struct env {
 	const char *json;
 	int json_fd;
 	const char *history;
+	__u64 capacity;		/* --capacity: hash table size at creation */
 	bool ops_set;
 } env = {
 	.run = { .threads = 4, .ops = 1000, .key_range = 10000, .duration = 10,
@@ -73,7 +74,7 @@ static const char doc[] =
 
 enum {
 	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
-	OPT_NO_STATS, OPT_HISTORY,
+	OPT_NO_STATS, OPT_HISTORY, OPT_CAPACITY,
 };
 
 static const struct argp_option opts[] = {
@@ -95,6 +96,8 @@ static const struct argp_option opts[] = {
 	{ "hooks", OPT_HOOKS, "MODE", 0, "Kernel hooks: auto (default), lsm, tp or off", 0 },
 	{ "monitor", 'm', NULL, 0, "Print elements kernel hooks produce until -d or Ctrl-C", 0 },
 	{ "arena-pages", OPT_ARENA_PAGES, "N", 0, "Arena size in pages (default 262144)", 0 },
+	{ "capacity", OPT_CAPACITY, "N", 0, "hash: elements the table is sized for at creation "
+	  "(default 4096); it grows and shrinks with the load from there", 0 },
 	{ "history", 'L', "FILE", 0, "Record every operation of every context to FILE; "
 	  "with -v also check the history for linearizability", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
@@ -216,6 +219,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.history = arg;
 		break;
 	}
+	case OPT_CAPACITY:
+		if (parse_u64(arg, 1, DS_HASH_MAX_BUCKETS, &v))
+			argp_error(state, "--capacity wants 1 to %u, not '%s'", DS_HASH_MAX_BUCKETS,
+				   arg);
+		env.capacity = v;
+		break;
 	case OPT_ARENA_PAGES:
 		if (parse_u64(arg, 4, 1U << 20, &v))
 			argp_error(state, "--arena-pages wants 4 to %u, not '%s'", 1U << 20, arg);
@@ -288,6 +297,59 @@ static struct skel_mix workload_mix(int wl, const struct ds_metadata *md)
 	if (!keyed && wl == WL_RANGE)
 		m.range = 0;
 	return m;
+}
+
+/*
+ * The hash sizes itself (ds_hash.h): created with --capacity (re-initialised
+ * here, before anything else runs on it) and grown to that size; during the
+ * run the main thread's housekeeping finishes the resizes that kernel hooks
+ * could only ask for (they cannot take pages).
+ */
+static __u32 hash_created;	/* buckets at creation */
+
+static int hash_setup(void *head)
+{
+	struct ds_hash_head *h = head;
+	int rc = DS_SUCCESS, i;
+
+	if (env.run.kind != DS_KIND_hash)
+		return 0;
+	if (env.capacity)
+		ds_hash_init_cap(h, env.capacity);
+	for (i = 0; i < 4096; i++) {
+		rc = ds_hash_maintain(h);
+		if (rc != DS_ERROR_BUSY)
+			break;
+	}
+	hash_created = h->nbuckets;
+	if (rc != DS_SUCCESS) {
+		fprintf(stderr, "skeleton: hash table of capacity %llu: %s\n",
+			(unsigned long long)env.capacity, ds_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void hash_housekeeping(void *head)
+{
+	if (env.run.kind == DS_KIND_hash)
+		ds_hash_maintain(head);
+}
+
+/* The report's line on the table's size. */
+static void hash_note(void *head, struct run_result *res)
+{
+	static char buf[200];
+	struct ds_hash_head *h = head;
+
+	if (env.run.kind != DS_KIND_hash)
+		return;
+	snprintf(buf, sizeof(buf), "Hash table: %u buckets, load factor %.2f (created with %u; "
+		 "%s; %llu doublings, %llu halvings, largest %u)", h->nbuckets,
+		 (double)ds_hash_count(h) / h->nbuckets, hash_created,
+		 h->max_buckets > hash_created ? "grew" : "did not grow",
+		 (unsigned long long)h->grows, (unsigned long long)h->shrinks, h->max_buckets);
+	res->ds_note = buf;
 }
 
 /* search and delete workloads start from a half-full structure. */
@@ -661,6 +723,8 @@ int main(int argc, char **argv)
 	if (kern_init_ds(&k, env.arena_pages))
 		goto out;
 	head = k.skel->bss->ds_head;
+	if (hash_setup(head))
+		goto out;
 	res.cfg = &env.run;
 	res.ds_name = md->name;
 	res.workload = env.monitor ? "monitor" : wl_names[env.workload];
@@ -721,6 +785,7 @@ int main(int argc, char **argv)
 			    arena_now_ns() / 1e9 - t0 > env.run.duration + 1)
 				break;
 			housekeeping(&k);
+			hash_housekeeping(head);
 			progress(&res, t0);
 			usleep(10000);
 		}
@@ -777,6 +842,7 @@ int main(int argc, char **argv)
 		collect_state(&res, head);
 	}
 	arena_san_get_stats(&res.san);
+	hash_note(head, &res);
 	if (env.stats)
 		report_print(stdout, &res);
 	else if (res.verified >= 0)

@@ -96,6 +96,232 @@ static void test_hash_stress_wide(void **state)
 	unit_stress(K, 4, unit_scale(100000), 50000, mix);
 }
 
+/*
+ * Model check against a plain reference across growth and shrink: a table
+ * of capacity 2 filled (insert-heavy), then drained (delete-heavy), then
+ * emptied; small resize steps (the operations' own ones locked out) leave
+ * it in the middle of a growth much of the time; then emptied, and filled
+ * again with the operations resizing it themselves.  Every
+ * answer and value must agree with the reference; verify at regular points.
+ */
+static void test_hash_model_resize(void **state)
+{
+	const __u32 range = 1U << 15;
+	struct ds_hash_head *h = ds_hash_new(2);
+	unsigned char *present = calloc(range, 1);
+	__u64 *val = calloc(range, sizeof(*val));
+	__u64 rng = 5, x, k, v, n = 0, i, nops = 200000, mid = 0;	/* any build */
+	int phase, p, rc, ins, del;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(present);
+	assert_non_null(val);
+	h->resize_lock = 1;
+	for (phase = 0; phase < 2; phase++) {
+		ins = phase ? 5 : 70;
+		del = phase ? 80 : 15;
+		for (i = 0; i < nops; i++) {
+			x = wl_next(&rng);
+			p = x % 100;
+			k = (x >> 32) % range;
+			if (p < ins) {
+				rc = ds_hash_insert(h, k, x);
+				assert_int_equal(rc, present[k] ? DS_ERROR_EXISTS : DS_SUCCESS);
+				if (!present[k]) {
+					present[k] = 1;
+					val[k] = x;
+					n++;
+				}
+			} else if (p < ins + del) {
+				rc = ds_hash_delete(h, k);
+				assert_int_equal(rc, present[k] ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
+				if (present[k]) {
+					present[k] = 0;
+					n--;
+				}
+			} else {
+				v = ~0ULL;
+				rc = ds_hash_search(h, k, &v);
+				assert_int_equal(rc, present[k] ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
+				if (present[k])
+					assert_true(v == val[k]);
+			}
+			if (!(i & 63)) {
+				/* Only here: the ops' own resizes find it locked. */
+				h->resize_lock = 0;
+				ds_hash_resize_step(h, 16);
+				h->resize_lock = 1;
+			}
+			mid += h->ninit < h->span;
+			if (!(i & 8191))
+				assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+		}
+		assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+		/* Let the resize catch up: load factor in [1/8, 1]. */
+		h->resize_lock = 0;
+		while ((rc = ds_hash_maintain(h)) == DS_ERROR_BUSY)
+			;
+		assert_int_equal(rc, DS_SUCCESS);
+		h->resize_lock = 1;
+		assert_true(h->nbuckets >= n && n * 8 >= h->nbuckets);
+		assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+		if (!phase)
+			assert_true(h->grows >= 12);	/* 2 -> 8192 at least */
+	}
+	h->resize_lock = 0;
+	assert_true(h->shrinks >= 1);
+	assert_true(mid > nops / 10);		/* ops did run mid-growth */
+	/* Empty it: shrinks back to the creation size. */
+	for (k = 0; k < range; k++) {
+		assert_int_equal(ds_hash_delete(h, k), present[k] ? DS_SUCCESS : DS_ERROR_NOT_FOUND);
+		present[k] = 0;
+	}
+	while ((rc = ds_hash_maintain(h)) == DS_ERROR_BUSY)
+		;
+	assert_int_equal(rc, DS_SUCCESS);
+	assert_int_equal(h->nbuckets, 2);
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	/* And grows again, through the dummies kept from before. */
+	for (k = 0; k < 5000; k++)
+		assert_int_equal(ds_hash_insert(h, k, k), DS_SUCCESS);
+	assert_true(h->nbuckets >= 4096);
+	for (k = 0; k < 5000; k++)
+		assert_int_equal(ds_hash_search(h, k, &v), DS_SUCCESS);
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	assert_int_equal(ds_quiesce(K, h), 0);
+	assert_true(unit_alloc_current() == 5000);
+	free(present);
+	free(val);
+}
+
+#define STABLE_BASE (1ULL << 40)
+#define STABLE_N 1000
+
+struct grow_arg {
+	struct ds_hash_head *h;
+	int id;
+	int phase;			/* 0: mixed, 1: delete every key */
+	unsigned long nops;
+	pthread_barrier_t *b;
+	volatile int *stop;
+	__u64 stable_miss;
+	struct skel_counts counts;
+};
+
+/* Mixed operations on this thread's keys, and searches of the stable
+ * keys, which must never miss. */
+static void *grow_worker(void *p)
+{
+	struct grow_arg *a = p;
+	__u64 rng = 1000 + a->id * 7 + a->phase, x, k, v;
+	unsigned long i;
+	int rc, op;
+
+	pthread_barrier_wait(a->b);
+	for (i = 0; i < a->nops; i++) {
+		x = wl_next(&rng);
+		k = (x >> 24) % 60000;
+		op = x % 10 < 6 ? DS_OP_INSERT : x % 10 < 8 ? DS_OP_DELETE : DS_OP_SEARCH;
+		if (a->phase) {
+			/* Every key of this thread's third, in order; then
+			 * stable searches until the table has shrunk. */
+			k = i * 3 + a->id;
+			op = k < 60000 ? DS_OP_DELETE : DS_OP_SEARCH;
+			if (k >= 60000 && (__atomic_load_n(&a->h->shrinks, __ATOMIC_RELAXED) ||
+					   i > 5000000))
+				break;
+		}
+		if (op == DS_OP_INSERT)
+			rc = ds_hash_insert(a->h, k, k);
+		else if (op == DS_OP_DELETE)
+			rc = ds_hash_delete(a->h, k);
+		else
+			rc = ds_hash_search(a->h, k, &v);
+		skel_count(&a->counts, op, rc);
+		k = STABLE_BASE + x % STABLE_N;
+		v = 0;
+		if (ds_hash_search(a->h, k, &v) != DS_SUCCESS || v != k)
+			a->stable_miss++;
+	}
+	return NULL;
+}
+
+/* Keeps taking small resize steps until the workers are done. */
+static void *resizer(void *p)
+{
+	struct grow_arg *a = p;
+	__u64 rng = 77;
+
+	pthread_barrier_wait(a->b);
+	while (!__atomic_load_n(a->stop, __ATOMIC_ACQUIRE))
+		ds_hash_resize_step(a->h, 1 + wl_next(&rng) % 32);
+	return NULL;
+}
+
+/*
+ * Threads insert, delete and search while the table grows from capacity 2
+ * (phase 0), then delete every key while it shrinks (phase 1), with a resizer thread
+ * taking small steps throughout; keys inserted before and never deleted are
+ * found by every search.  Then no errors, verify, and conservation.
+ */
+static void test_hash_stress_resize(void **state)
+{
+	struct ds_hash_head *h = ds_hash_new(2);
+	struct grow_arg a[4];
+	pthread_t t[4];
+	pthread_barrier_t b;
+	volatile int stop;
+	__s64 live = STABLE_N;
+	__u64 k, grows = 0;
+	int i, e, phase;
+
+	(void)state;
+	assert_non_null(h);
+	h->resize_lock = 1;	/* stable keys in, table held at 2 buckets */
+	for (k = 0; k < STABLE_N; k++)
+		assert_int_equal(ds_hash_insert(h, STABLE_BASE + k, STABLE_BASE + k), DS_SUCCESS);
+	h->resize_lock = 0;
+	for (phase = 0; phase < 2; phase++) {
+		stop = 0;
+		pthread_barrier_init(&b, NULL, 4);
+		for (i = 0; i < 4; i++) {
+			a[i] = (struct grow_arg){ .h = h, .id = i, .phase = phase, .b = &b,
+						  .stop = &stop,
+						  .nops = phase ? ~0UL : unit_scale(60000) };
+			assert_int_equal(pthread_create(&t[i], NULL, i == 3 ? resizer : grow_worker,
+							&a[i]), 0);
+		}
+		for (i = 0; i < 3; i++)
+			pthread_join(t[i], NULL);
+		__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+		pthread_join(t[3], NULL);
+		pthread_barrier_destroy(&b);
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(a[i].stable_miss, 0);
+			for (e = 1; e < DS_NR_ERRORS; e++)
+				if (!ds_rc_is_miss(-e) && a[i].counts.err[e])
+					fail_msg("thread %d: %llu x %s", i,
+						 (unsigned long long)a[i].counts.err[e], ds_strerror(-e));
+			live += a[i].counts.ok[DS_OP_INSERT] - a[i].counts.ok[DS_OP_DELETE];
+		}
+		assert_int_equal(ds_quiesce(K, h), 0);
+		assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+		assert_true(unit_alloc_current() == live);
+		if (!phase) {
+			grows = h->grows;
+			assert_true(grows >= 8);
+			/* Growth finished (as housekeeping would): the
+			 * resizer of phase 1 has only shrinking to do. */
+			while (ds_hash_maintain(h) == DS_ERROR_BUSY)
+				;
+		}
+	}
+	assert_true(h->shrinks >= 1);
+	for (k = 0; k < STABLE_N; k++)
+		assert_int_equal(ds_hash_search(h, STABLE_BASE + k, NULL), DS_SUCCESS);
+}
+
 struct upd_arg {
 	struct ds_hash_head *h;
 	int id;
@@ -472,6 +698,8 @@ int main(void)
 		T(test_hash_spread),
 		T(test_hash_model),
 		T(test_hash_model_large),
+		T(test_hash_model_resize),
+		T(test_hash_stress_resize),
 		T(test_hash_stress),
 		T(test_hash_stress_wide),
 		T(test_hash_update_concurrent),
