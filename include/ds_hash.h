@@ -610,8 +610,9 @@ DS_DEFINE_NO_RANGE(hash)	/* no key order */
 /*
  * Link the dummy of bucket @b (already initialized, not linked) into the
  * list, walking from the dummy of @parent (linked, and the run that @b
- * splits).  Inside the critical section @ebr_idx; unlinks and retires
- * marked elements met on the way.  Returns 0 or DS_ERROR_BUSY.
+ * splits).  Inside the critical section @ebr_idx; in userspace unlinks and
+ * retires marked elements met on the way, in BPF starts over until their
+ * deleter has (bounded by can_loop).  Returns 0 or DS_ERROR_BUSY.
  */
 static __always_inline int ds_hash_link_dummy(struct ds_hash_head __arena *h, int ebr_idx,
 					      __u32 b, __u32 parent)
@@ -626,13 +627,18 @@ static __always_inline int ds_hash_link_dummy(struct ds_hash_head __arena *h, in
 		if (curr) {
 			next = arena_atomic_load_acquire(&curr->next);
 			if (next & DS_HASH_MARK) {
+#ifndef __BPF__
 				if (arena_atomic_cmpxchg(prev, link, next & ~DS_HASH_MARK) == link) {
 					arena_ebr_retire(&h->ebr, ebr_idx, curr);
 					link = next & ~DS_HASH_MARK;
-				} else {
-					prev = &start->next;
-					link = arena_atomic_load_acquire(prev);
+					continue;
 				}
+#endif
+				/* (BPF: the deleter or a find unlinks it; the
+				 * retire path would make this program too
+				 * complex for the verifier.)  Start over. */
+				prev = &start->next;
+				link = arena_atomic_load_acquire(prev);
 				continue;
 			}
 			if (curr->o < t) {
@@ -669,7 +675,7 @@ static __always_inline int ds_hash_link_dummy(struct ds_hash_head __arena *h, in
 static __always_inline int ds_hash_resize_step(struct ds_hash_head __arena *h, __u32 budget)
 {
 	struct ds_hash_dummy __arena *d;
-	__u32 size, target, b, done = 0, seg;
+	__u32 size, target, b, done = ARENA_ZERO, seg;
 	void __arena *p;
 	int rc = DS_SUCCESS, idx;
 	__s64 n;
