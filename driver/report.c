@@ -191,6 +191,8 @@ void report_print(FILE *f, const struct run_result *r)
 		fprintf(f, "  Expected vs found: %lld elements by the contexts' counts, %lld by the "
 			"structure's counters, %lld allocator objects\n", (long long)r->expected,
 			(long long)r->ds.current_elements, (long long)r->mem.current);
+	if (r->ds_note)
+		fprintf(f, "  %s\n", r->ds_note);
 	if (r->has_ebr)
 		fprintf(f, "  Reclamation (EBR): epoch %llu, %llu advances, %llu refused, "
 			"%llu stalls, %llu dead threads reaped\n",

@@ -29,6 +29,8 @@ struct run_result {
 	int verified;			/* -1 not run, 0 FAIL, 1 PASS */
 	char verify_msg[256];
 	const struct relay_result *relay;	/* -w relay, or NULL */
+	const char *ds_note;		/* a structure's own line (hash: its size), or NULL */
+	int kernel_verify_partial;	/* kernel walk longer than one program run */
 };
 
 /* Elements a set of counts added (inserts - deletes - pops). */

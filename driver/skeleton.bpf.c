@@ -294,20 +294,27 @@ static __always_inline void hook_do(__u32 src, __u32 op, __u64 key, __u64 value)
 		skel_count_atomic(c, op, rc);
 }
 
-/* Hook entry: counted in flight, and off unless hooks_on.  Returns 1 if
- * the hook may act; then hook_leave() must follow. */
-static __always_inline int hook_enter(void)
+/*
+ * Hook entry: counted in flight, and off unless hooks_on.  Returns 1 if
+ * the hook may act; then hook_leave(*saved) must follow.  The CPU slot's
+ * step budget is saved here and put back by hook_leave(): a hook can run
+ * in the middle of a preempted sleepable program on the same CPU (a verify
+ * with no step budget) and must not leave its own budget behind there.
+ */
+static __always_inline int hook_enter(__u64 *saved)
 {
 	__sync_fetch_and_add(&hook_inflight, 1);
 	if (!hooks_on) {
 		__sync_fetch_and_add(&hook_inflight, -1);
 		return 0;
 	}
+	*saved = arena_loop_save();
 	return 1;
 }
 
-static __always_inline void hook_leave(void)
+static __always_inline void hook_leave(__u64 saved)
 {
+	arena_loop_restore(saved);
 	__sync_fetch_and_add(&hook_inflight, -1);
 }
 
@@ -319,27 +326,29 @@ static __always_inline __u32 hook_tgid(void)
 SEC("lsm.s/inode_create")
 int BPF_PROG(lsm_inode_create, struct inode *dir, struct dentry *dentry, umode_t mode)
 {
+	__u64 saved = 0;
 	__u32 tgid = hook_tgid();
 
-	if (tgid == own_tgid || !hook_enter())
+	if (tgid == own_tgid || !hook_enter(&saved))
 		return 0;
 	/* Sleepable: keep the reserve stocked for the non-sleepable hooks. */
 	arena_loop_arm(hook_budget);
 	if (arena_reserve_pages() < SKEL_RESERVE_LOW)
 		arena_refill(SKEL_RESERVE_TARGET);
 	hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
-	hook_leave();
+	hook_leave(saved);
 	return 0;
 }
 
 SEC("lsm.s/file_open")
 int BPF_PROG(lsm_file_open, struct file *file)
 {
+	__u64 saved = 0;
 	__u32 tgid = hook_tgid();
 
-	if (tgid != own_tgid && hook_enter()) {
+	if (tgid != own_tgid && hook_enter(&saved)) {
 		hook_do(SKEL_HOOK_OPEN, DS_OP_SEARCH, SKEL_HOOK_KEY(tgid), 0);
-		hook_leave();
+		hook_leave(saved);
 	}
 	return 0;
 }
@@ -347,11 +356,12 @@ int BPF_PROG(lsm_file_open, struct file *file)
 SEC("lsm/task_free")
 int BPF_PROG(lsm_task_free, struct task_struct *task)
 {
+	__u64 saved = 0;
 	/* Once per process: when its leader goes. */
 	if (hook_exit_delete && task->pid == task->tgid && (__u32)task->tgid != own_tgid &&
-	    hook_enter()) {
+	    hook_enter(&saved)) {
 		hook_do(SKEL_HOOK_EXIT, DS_OP_DELETE, SKEL_HOOK_KEY(task->tgid), 0);
-		hook_leave();
+		hook_leave(saved);
 	}
 	return 0;
 }
@@ -361,28 +371,30 @@ int BPF_PROG(lsm_task_free, struct task_struct *task)
 SEC("tp/syscalls/sys_enter_openat")
 int tp_openat(struct trace_event_raw_sys_enter *ctx)
 {
+	__u64 saved = 0;
 	__u32 tgid = hook_tgid();
 
-	if (tgid == own_tgid || !hook_enter())
+	if (tgid == own_tgid || !hook_enter(&saved))
 		return 0;
 	arena_loop_arm(hook_budget);
 	if (ctx->args[2] & SKEL_O_CREAT)
 		hook_do(SKEL_HOOK_CREATE, DS_OP_INSERT, SKEL_HOOK_KEY(tgid), bpf_ktime_get_ns());
 	else
 		hook_do(SKEL_HOOK_OPEN, DS_OP_SEARCH, SKEL_HOOK_KEY(tgid), 0);
-	hook_leave();
+	hook_leave(saved);
 	return 0;
 }
 
 SEC("tp/sched/sched_process_exit")
 int tp_process_exit(void *ctx)
 {
+	__u64 saved = 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 
-	if (hook_exit_delete && (__u32)id == tgid && tgid != own_tgid && hook_enter()) {
+	if (hook_exit_delete && (__u32)id == tgid && tgid != own_tgid && hook_enter(&saved)) {
 		hook_do(SKEL_HOOK_EXIT, DS_OP_DELETE, SKEL_HOOK_KEY(tgid), 0);
-		hook_leave();
+		hook_leave(saved);
 	}
 	return 0;
 }

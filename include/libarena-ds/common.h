@@ -167,6 +167,18 @@ static __always_inline void arena_loop_arm(__u64 steps)
 	*arena_loop_slot() = steps ? steps + 1 : 0;
 }
 
+/* The slot's budget word, for a program that runs inside another's slot
+ * (a hook on a CPU whose sleepable program was preempted) to put back. */
+static __always_inline __u64 arena_loop_save(void)
+{
+	return *arena_loop_slot();
+}
+
+static __always_inline void arena_loop_restore(__u64 v)
+{
+	*arena_loop_slot() = v;
+}
+
 /* BPF programs arm explicitly (per hook run, per worker operation). */
 #define arena_loop_op_done() do { } while (0)
 
