@@ -59,10 +59,8 @@
 #define ARENA_EBR_ORPHANS	4	/* lists held by advancers that lost a race */
 #define ARENA_EBR_ADDR_BITS	45	/* arena addresses are below 2^45 */
 #define ARENA_EBR_TAG_MASK	((1ULL << (64 - ARENA_EBR_ADDR_BITS)) - 1)
-#ifdef __BPF__
+#if defined(__BPF__) && !defined(ARENA_SANITIZE)
 #define ARENA_EBR_FREE_MAX	4096	/* nodes one advance frees; the rest is parked */
-#else
-#define ARENA_EBR_FREE_MAX	(~0U)
 #endif
 
 struct arena_ebr_rec {
@@ -364,9 +362,16 @@ static __always_inline __u64 arena_ebr_requeue(__u64 __arena *head, __u64 list)
 static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, __u64 list)
 {
 	void __arena *node;
+
+	/* (Without a bound, in userspace and in sanitizer builds, whose
+	 * programs have no verifier room for the counter: can_loop ends it.) */
+#ifdef ARENA_EBR_FREE_MAX
 	__u32 n;
 
 	for (n = ARENA_ZERO; list && n < ARENA_EBR_FREE_MAX && can_loop; n++) {
+#else
+	while (list && can_loop) {
+#endif
 		if (!arena_ptr_ok(list)) {
 			/* A wild link (the arena was written behind our back):
 			 * never follow it; what it cut off stays allocated. */
