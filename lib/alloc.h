@@ -113,7 +113,6 @@
 #define ARENA_NR_GUARDS		16		/* fallback guard words */
 #define ARENA_NR_GUARD_WORDS	(ARENA_NR_SLOTS + ARENA_NR_GUARDS)
 #define ARENA_RECLAIM_SCAN	(1U << 18)	/* objects sorted per reclaim run */
-#define ARENA_RECLAIM_TAIL	(1U << 20)	/* links followed to find a tail */
 #define ARENA_F_NO_CACHE	1ULL		/* state flag: shared lists only */
 #define ARENA_OFF_MASK		0xffffffffULL
 #define ARENA_PARK_PENDING	1ULL		/* link word of a chain being parked */
@@ -928,9 +927,9 @@ static __always_inline void bpf_arena_free(void __arena *p)
 	struct arena_mag __arena *m;
 	__u32 c;
 
-	if (p && !arena_ptr_ok((__u64)p)) {
-		/* Not on a page the allocator holds (or misaligned): never
-		 * read it.  The sanitizer counts it as an invalid free. */
+	if (p && !arena_ptr_ok((__u64)p & ~7ULL)) {
+		/* Not on a page the allocator holds: never read it.  (A
+		 * misaligned one on a held page is the sanitizer's to judge.) */
 		if (st) {
 			arena_atomic_add(&arena_my_stats()->failed, 1);
 #ifdef ARENA_SANITIZE
@@ -1284,7 +1283,7 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 						 __u32 *budget)
 {
 	struct arena_page_hdr __arena *hdr;
-	__u32 per = arena_class_objs(c), cur, nx = 0, kf = 0, kl = 0, found = 0, i;
+	__u32 per = arena_class_objs(c), cur, nx, kf = 0, kl = 0, found = 0, i;
 	__u64 seen = st->scan_seen[c];
 	__u64 __arena *o;
 
@@ -1310,6 +1309,17 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 		cur = nx;
 	}
 	*budget = i < *budget ? *budget - i : 0;
+	if (cur) {
+		/* The list is longer than this run's budget: keep the pages
+		 * sorted so far and the unsorted rest for the next run, and
+		 * decide only once the whole list is sorted.  (Deciding per
+		 * window found no page whose objects were spread over a list
+		 * of millions: a stack run kept 20,000 free pages.) */
+		st->scan_seen[c] = seen;
+		st->carry[c] = cur;
+		arena_atomic_add(&st->reclaim_parked, 1);
+		return 0;
+	}
 	while (seen && can_loop) {
 		hdr = (struct arena_page_hdr __arena *)seen;
 		seen = hdr->scan_next;
@@ -1329,24 +1339,6 @@ static __always_inline __u32 arena_reclaim_class(struct arena_alloc_state __aren
 	if (kf)
 		arena_chain_put(st, c, arena_ptr_from_off(void, kf), arena_ptr_from_off(void, kl),
 				0);
-	if (cur) {
-		/* The unsorted rest: find its tail and push it back, or leave
-		 * it for the next run when it is too long. */
-		kl = cur;
-		for (i = ARENA_ZERO; i < ARENA_RECLAIM_TAIL && can_loop; i++) {
-			nx = (__u32)*arena_ptr_from_off(__u64, kl);
-			if (!nx)
-				break;
-			kl = nx;
-		}
-		if (!nx) {
-			arena_chain_put(st, c, arena_ptr_from_off(void, cur),
-					arena_ptr_from_off(void, kl), 0);
-		} else {
-			st->carry[c] = cur;
-			arena_atomic_add(&st->reclaim_parked, 1);
-		}
-	}
 	return found;
 }
 

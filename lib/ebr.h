@@ -342,9 +342,16 @@ static __always_inline __u64 arena_ebr_requeue(__u64 __arena *head, __u64 list)
 static __always_inline void arena_ebr_free_list(struct arena_ebr __arena *ebr, __u64 list)
 {
 	void __arena *node;
+
+	/* (Without a bound, in userspace and in sanitizer builds, whose
+	 * programs have no verifier room for the counter: can_loop ends it.) */
+#ifdef ARENA_EBR_FREE_MAX
 	__u32 n;
 
 	for (n = ARENA_ZERO; list && n < ARENA_EBR_FREE_MAX && can_loop; n++) {
+#else
+	while (list && can_loop) {
+#endif
 		if (!arena_ptr_ok(list)) {
 			/* A wild link (the arena was written behind our back):
 			 * never follow it; what it cut off stays allocated. */
@@ -392,25 +399,23 @@ static __always_inline void arena_ebr_orphan(struct arena_ebr __arena *ebr, __u6
 		arena_atomic_add(&ebr->lost, 1);
 }
 
-/* After an advance to @e: orphan lists that are safe now go to the
- * allocator's parked frees (one exchange each; its drainer frees them). */
+/* After an advance to @e: if the orphan slot this epoch looks at (one per
+ * advance, in turn: no loop, which keeps the verifier's work small) holds a
+ * list that is safe now, it goes to the allocator's parked frees (one
+ * exchange; its drainer frees it). */
 static __always_inline void arena_ebr_free_orphans(struct arena_ebr __arena *ebr, __u64 e)
 {
-	__u64 w, tag;
-	__u32 i;
+	__u64 __arena *slot = &ebr->orphan[e % ARENA_EBR_ORPHANS];
+	__u64 w = arena_atomic_load(slot), tag;
 
-	for (i = ARENA_ZERO; i < ARENA_EBR_ORPHANS && can_loop; i++) {
-		w = arena_atomic_load(&ebr->orphan[i % ARENA_EBR_ORPHANS]);
-		if (!w)
-			continue;
-		tag = w >> ARENA_EBR_ADDR_BITS;
-		/* e >= tag, modulo the tag width (the tag is at most 3 ahead) */
-		if (((e - tag) & ARENA_EBR_TAG_MASK) > (ARENA_EBR_TAG_MASK >> 1))
-			continue;
-		if (arena_atomic_cmpxchg(&ebr->orphan[i % ARENA_EBR_ORPHANS], w, 0) == w &&
-		    arena_alloc_st)
-			arena_park_nodes(arena_alloc_st, w & ((1ULL << ARENA_EBR_ADDR_BITS) - 1));
-	}
+	if (!w || !arena_alloc_st)
+		return;
+	tag = w >> ARENA_EBR_ADDR_BITS;
+	/* e >= tag, modulo the tag width (the tag is at most 3 ahead) */
+	if (((e - tag) & ARENA_EBR_TAG_MASK) > (ARENA_EBR_TAG_MASK >> 1))
+		return;
+	if (arena_atomic_cmpxchg(slot, w, 0) == w)
+		arena_park_nodes(arena_alloc_st, w & ((1ULL << ARENA_EBR_ADDR_BITS) - 1));
 }
 
 /*
@@ -519,7 +524,10 @@ static __always_inline int arena_ebr_flush(struct arena_ebr __arena *ebr)
 {
 	__u32 i;
 
-	for (i = 0; i < 4; i++)
+	/* Four advances free every limbo list; an orphan slot is looked at
+	 * every fourth advance and its list is safe three epochs on: eight
+	 * cover both. */
+	for (i = ARENA_ZERO; i < 8 && can_loop; i++)
 		arena_ebr_advance(ebr);
 #ifndef __BPF__
 	arena_park_flush();	/* what a BPF advance parked */

@@ -17,7 +17,7 @@
 #define ARENA_EBR_ORPHANS	4	/* lists held by advancers that lost a race */
 #define ARENA_EBR_ADDR_BITS	45	/* arena addresses are below 2^45 */
 #define ARENA_EBR_TAG_MASK	((1ULL << (64 - ARENA_EBR_ADDR_BITS)) - 1)
-#ifdef __BPF__
+#if defined(__BPF__) && !defined(ARENA_SANITIZE)
 #define ARENA_EBR_FREE_MAX	4096	/* nodes one advance frees; the rest is parked */
 #else
 #define ARENA_EBR_FREE_MAX	(~0U)
