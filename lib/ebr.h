@@ -383,7 +383,9 @@ static __always_inline void arena_ebr_orphan(struct arena_ebr __arena *ebr, __u6
 
 	if (!list)
 		return;
-	w = ((now + 3) & ARENA_EBR_TAG_MASK) << ARENA_EBR_ADDR_BITS | list;
+	/* The arena offset, not the address: addresses need more than 32
+	 * bits (ARENA_BASE is 2^44, or 2^45 in ASAN builds). */
+	w = ((now + 3) & ARENA_EBR_TAG_MASK) << ARENA_EBR_ADDR_BITS | arena_offset(list);
 	/* The first try needs no loop budget. */
 	if (arena_atomic_cmpxchg(&ebr->orphan[first], 0, w) == 0) {
 		arena_atomic_add(&ebr->orphaned, 1);
@@ -415,7 +417,7 @@ static __always_inline void arena_ebr_free_orphans(struct arena_ebr __arena *ebr
 	if (((e - tag) & ARENA_EBR_TAG_MASK) > (ARENA_EBR_TAG_MASK >> 1))
 		return;
 	if (arena_atomic_cmpxchg(slot, w, 0) == w)
-		arena_park_nodes(arena_alloc_st, w & ((1ULL << ARENA_EBR_ADDR_BITS) - 1));
+		arena_park_nodes(arena_alloc_st, ARENA_BASE | (w & ARENA_OFF_MASK));
 }
 
 /*

@@ -15,7 +15,7 @@
 #define ARENA_EBR_STALL_NS	(100ULL * 1000 * 1000)	/* 100 ms */
 #define ARENA_EBR_REAPING	(~0ULL)	/* owner value while a reaper clears it */
 #define ARENA_EBR_ORPHANS	4	/* lists held by advancers that lost a race */
-#define ARENA_EBR_ADDR_BITS	45	/* arena addresses are below 2^45 */
+#define ARENA_EBR_ADDR_BITS	32	/* an orphan word: epoch tag << 32 | arena offset */
 #define ARENA_EBR_TAG_MASK	((1ULL << (64 - ARENA_EBR_ADDR_BITS)) - 1)
 #if defined(__BPF__) && !defined(ARENA_SANITIZE)
 #define ARENA_EBR_FREE_MAX	4096	/* nodes one advance frees; the rest is parked */

@@ -23,7 +23,6 @@
 #include <libarena-ds/ds_list.h>
 #include <libarena-ds/ds_hash.h>
 
-ARENA_ALLOC_DEFINE_GLOBALS;
 
 static __u64 base_end;
 
@@ -69,13 +68,17 @@ static int corrupt(void *head, const char *kind, const char *mode)
 
 	if (!strcmp(kind, "list"))
 		return corrupt_chain(&((struct ds_list_head *)head)->first, mode, 20);
-	/* hash: every bucket with a node gets it (zero: one page is enough). */
-	for (b = 0; b < DS_HASH_BUCKETS; b++) {
-		__u64 *first = &((struct ds_hash_head *)head)->bucket[b];
+	/*
+	 * hash: one split-ordered list; the element right after each of the
+	 * first buckets' dummies gets it (zero: one page is enough).  A link
+	 * tagged DS_HASH_DUMMY leads to the next dummy: an empty bucket.
+	 */
+	for (b = 0; b < DS_HASH_SEG; b++) {
+		__u64 *first = &((struct ds_hash_head *)head)->seg0[b].next;
 
-		if (!node_ok(*first & ~1ULL))
+		if ((*first & DS_HASH_TAGS) || !node_ok(*first))
 			continue;
-		n += corrupt_chain(first, mode, 2);
+		n += corrupt_chain(first, mode, 0);
 		if (!strcmp(mode, "zero"))
 			break;
 	}
