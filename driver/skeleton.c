@@ -633,8 +633,8 @@ static int test_pin_arena(struct kern *k, void *head)
 #define SKEL_MIN_PAGES_DEFAULT 64
 static const struct { const char *name; __u32 pages; } min_pages[] = {
 	{ "list", 19 }, { "tree", 17 }, { "msqueue", 19 }, { "stack", 19 },
-	{ "hash", 29 }, { "skiplist", 27 }, { "mpmc", 49 }, { "spsc", 33 },
-	{ "deque", 33 }, { "btree", 1201 }, { "pq", 273 },
+	{ "hash", 47 }, { "skiplist", 27 }, { "mpmc", 49 }, { "spsc", 33 },
+	{ "deque", 33 }, { "btree", 1202 }, { "pq", 273 },
 };
 
 static int arena_pages_check(const struct ds_metadata *md)
@@ -993,16 +993,25 @@ static void breaker_report(struct kern *k)
 	printf("\n");
 }
 
-int main(int argc, char **argv)
-{
-	struct run_result res = { .verified = -1 };
-	static struct relay_result relay;
+/* One run of the driver: what main()'s steps hand on to each other. */
+struct session {
 	const struct ds_metadata *md;
-	struct worker *w = NULL;
-	struct kern k = {};
+	struct kern k;
 	void *head;
-	double t0;
-	int err, ret = 1, stuck;
+	struct worker *w;
+	struct run_result res;
+	struct relay_result relay;
+};
+
+/*
+ * Step 1: the command line and what it implies, checked before anything is
+ * loaded.  Returns -1 to go on, or the exit status (0 after -D help, 2 for
+ * bad input, with one line said).
+ */
+static int configure(int argc, char **argv, struct session *s)
+{
+	const struct ds_metadata *md;
+	int err;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err || san_plant_parse())
@@ -1011,7 +1020,7 @@ int main(int argc, char **argv)
 		list_structures();
 		return 0;
 	}
-	md = ds_metadata_of(env.run.kind);
+	md = s->md = ds_metadata_of(env.run.kind);
 	if (env.workload == WL_RELAY && !env.monitor) {
 		/* Producers and consumers are always kernel programs: -K adds
 		 * nothing, --kworkers N asks for N of each. */
@@ -1090,82 +1099,123 @@ int main(int argc, char **argv)
 		if (env.hook_budget > SKEL_HOOK_BUDGET_CAP)
 			env.hook_budget = SKEL_HOOK_BUDGET_CAP;
 	}
+	return -1;
+}
+
+/*
+ * Process-wide set-up before anything loads: the terminal, and the signals
+ * (one that arrives while the programs load still ends the run with its
+ * statistics) and the fault net.
+ */
+static void setup_process(void)
+{
 	tty_out = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
-	/* From here on a signal ends the run with statistics, even one that
-	 * arrives while the programs load. */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fault_net();
+}
+
+/*
+ * Step 2: open and load the BPF side (hooks chosen by what the kernel
+ * allows), create the allocator and the structure, set the budgets.
+ * Returns 0, or the exit status.
+ */
+static int load(struct session *s)
+{
+	const struct ds_metadata *md = s->md;
+	struct kern *k = &s->k;
+	int err;
 
 	kern_want_relay(env.workload == WL_RELAY && !env.monitor);
-	err = kern_load(&k, env.run.kind, env.arena_pages, env.hooks);
-	if (err) {
-		if (err == -EOPNOTSUPP)
-			ret = 2;	/* --hooks lsm where LSM is refused */
-		goto out;
-	}
-	if (kern_init_ds(&k, env.arena_pages))
-		goto out;
-	head = k.skel->bss->ds_head;
-	k.skel->data->hook_budget = env.hook_budget;
-	k.skel->data->op_budget = env.op_budget;
-	k.skel->data->hook_breaker_limit = env.breaker;
-	if (test_pin_arena(&k, head) || hash_setup(head))
-		goto out;
-	res.cfg = &env.run;
-	res.ds_name = md->name;
-	res.workload = env.monitor ? "monitor" : wl_names[env.workload];
-	res.hooks = hooks_mode_names[k.hooks];
+	err = kern_load(k, env.run.kind, env.arena_pages, env.hooks);
+	if (err)
+		return err == -EOPNOTSUPP ? 2 : 1;	/* 2: --hooks lsm where LSM is refused */
+	if (kern_init_ds(k, env.arena_pages))
+		return 1;
+	s->head = k->skel->bss->ds_head;
+	k->skel->data->hook_budget = env.hook_budget;
+	k->skel->data->op_budget = env.op_budget;
+	k->skel->data->hook_breaker_limit = env.breaker;
+	if (test_pin_arena(k, s->head) || hash_setup(s->head))
+		return 1;
+	s->res.cfg = &env.run;
+	s->res.ds_name = md->name;
+	s->res.workload = env.monitor ? "monitor" : wl_names[env.workload];
+	s->res.hooks = hooks_mode_names[k->hooks];
 	printf("skeleton: %s on %s, hooks: %s%s\n", md->name,
 	       env.run.kworkers ? "userspace threads + kernel workers" : "userspace threads",
-	       hooks_mode_names[k.hooks],
-	       k.hooks == HOOKS_TP && env.hooks == HOOKS_AUTO ?
+	       hooks_mode_names[k->hooks],
+	       k->hooks == HOOKS_TP && env.hooks == HOOKS_AUTO ?
 	       " (LSM programs refused by this kernel: tracepoint fallback)" : "");
-	res.page_path = kern_page_path(&k);
-	printf("page alloc: %s\n", res.page_path);
-
+	s->res.page_path = kern_page_path(k);
+	printf("page alloc: %s\n", s->res.page_path);
 	fflush(stdout);
-	k.skel->data->hook_exit_delete = !env.monitor;
-	if (kern_attach_hooks(&k))
-		goto out;
-	k.skel->bss->hooks_on = k.hooks != HOOKS_OFF;
+	return 0;
+}
 
-	t0 = arena_now_ns() / 1e9;
+/* Step 3: attach the hooks and switch them on.  Returns 0 or 1. */
+static int attach(struct session *s)
+{
+	s->k.skel->data->hook_exit_delete = !env.monitor;
+	if (kern_attach_hooks(&s->k))
+		return 1;
+	s->k.skel->bss->hooks_on = s->k.hooks != HOOKS_OFF;
+	return 0;
+}
+
+/* Print who plays which role (role structures and the relay). */
+static void print_roles(const struct worker *w)
+{
+	int n = env.run.threads + env.run.kworkers, i;
+
+	printf("skeleton: roles:");
+	for (i = 0; i < n; i++)
+		printf("%s %s %d = %s", i ? "," : "",
+		       w[i].kernel ? "kernel worker" : "thread", w[i].id, w[i].role);
+	printf("\n");
+	fflush(stdout);
+}
+
+/*
+ * Step 4: the run itself: the monitor, or every worker until done (or -d,
+ * or a signal), with housekeeping and progress meanwhile; then the hooks
+ * off, detached and drained.  Returns 0, or 1 when something failed.
+ */
+static int run(struct session *s)
+{
+	struct run_result *res = &s->res;
+	struct kern *k = &s->k;
+	void *head = s->head;
+	struct worker *w;
+	int err, stuck, ret = 0, i;
+	double t0 = arena_now_ns() / 1e9;
+
 	if (env.monitor) {
-		monitor(&k, head, &res);
+		monitor(k, head, res);
 	} else {
-		prefill(&res, head);
-		if (san_plant_run(&k))
-			goto out;
-		w = calloc(env.run.threads + env.run.kworkers, sizeof(*w));
+		prefill(res, head);
+		if (san_plant_run(k))
+			return -1;
+		w = s->w = calloc(env.run.threads + env.run.kworkers, sizeof(*w));
 		if (!w) {
 			fprintf(stderr, "skeleton: out of memory\n");
-			goto out;
+			return -1;
 		}
-		res.w = w;
+		res->w = w;
 		run_assign_roles(&env.run, w);
-		if (env.workload == WL_RELAY && relay_prepare(&k, &env.run, w)) {
+		if (env.workload == WL_RELAY && relay_prepare(k, &env.run, w)) {
 			fprintf(stderr, "skeleton: no arena memory for the relay's second lane and "
 				"records (fewer -o, or a larger --arena-pages)\n");
-			goto out;
+			return -1;
 		}
-		if (env.history && history_prepare(&k, &env.run, w)) {
+		if (env.history && history_prepare(k, &env.run, w)) {
 			fprintf(stderr, "skeleton: no memory for the history buffers "
 				"(fewer -o, or a larger --arena-pages)\n");
-			goto out;
+			return -1;
 		}
 		if ((env.run.caps & (DS_CAP_SPSC | DS_CAP_OWNER)) || env.workload == WL_RELAY)
-		{
-			int n = env.run.threads + env.run.kworkers, i;
-
-			printf("skeleton: roles:");
-			for (i = 0; i < n; i++)
-				printf("%s %s %d = %s", i ? "," : "",
-				       w[i].kernel ? "kernel worker" : "thread", w[i].id, w[i].role);
-			printf("\n");
-			fflush(stdout);
-		}
-		err = run_start(&env.run, &k, head, w);
+			print_roles(w);
+		err = run_start(&env.run, k, head, w);
 		if (err)
 			fprintf(stderr, "skeleton: starting threads failed: %s\n", strerror(-err));
 		for (;;) {
@@ -1174,9 +1224,9 @@ int main(int argc, char **argv)
 			if (run_finished(&env.run, w) || run_stop ||
 			    arena_now_ns() / 1e9 - t0 > env.run.duration + drain_grace(w))
 				break;
-			housekeeping(&k);
+			housekeeping(k);
 			hash_housekeeping(head);
-			progress(&res, t0);
+			progress(res, t0);
 			usleep(10000);
 		}
 		run_stop = 1;
@@ -1184,87 +1234,129 @@ int main(int argc, char **argv)
 		if (tty_out)
 			fprintf(stderr, "\r%70s\r", "");
 		if (stuck)
-			end_stuck(&k, w, stuck);	/* does not return */
+			end_stuck(k, w, stuck);	/* does not return */
 		if (err)
-			goto out;
-		for (int i = 0; i < env.run.kworkers; i++)
+			return -1;
+		for (i = 0; i < env.run.kworkers; i++)
 			if (w[env.run.threads + i].error) {
 				fprintf(stderr, "skeleton: kernel worker %d failed: %s\n", i,
 					strerror(-w[env.run.threads + i].error));
-				goto out;
+				return -1;
 			}
 	}
-	res.secs = arena_now_ns() / 1e9 - t0;
+	res->secs = arena_now_ns() / 1e9 - t0;
 
 	/* Hooks off and detached, and every hook run that had started
 	 * finished, before counting: nothing changes after. */
-	k.skel->bss->hooks_on = 0;
-	if (k.attached) {
-		skeleton_bpf__detach(k.skel);
-		k.attached = false;
+	k->skel->bss->hooks_on = 0;
+	if (k->attached) {
+		skeleton_bpf__detach(k->skel);
+		k->attached = false;
 	}
 	if (test_inflight)
-		__sync_fetch_and_add(&k.skel->bss->hook_inflight, 1);
-	ret = 0;
-	if (hooks_drain(&k))
+		__sync_fetch_and_add(&k->skel->bss->hook_inflight, 1);
+	if (hooks_drain(k))
 		ret = 1;
-	kern_hook_counts(&k, res.hooks_c);
-	res.hook_direct_pages = k.skel->bss->hook_direct_pages;
-	breaker_report(&k);
+	kern_hook_counts(k, res->hooks_c);
+	res->hook_direct_pages = k->skel->bss->hook_direct_pages;
+	breaker_report(k);
+	return ret;
+}
+
+/*
+ * Step 5: histories, verify from both sides (or the relay's checks) and
+ * conservation, then the report and the JSON.  Returns 0, or 1 when a
+ * check failed.
+ */
+static int report(struct session *s)
+{
+	struct run_result *res = &s->res;
+	struct kern *k = &s->k;
+	struct worker *w = s->w;
+	void *head = s->head;
+	int err, ret = 0;
+
 	if (env.history && w) {
 		double cost;
 
-		err = history_finish(&k, &env.run, w, env.history, env.verify, &cost);
+		err = history_finish(k, &env.run, w, env.history, env.verify, &cost);
 		if (err < 0 || (env.verify && err))
 			ret = 1;
 	}
 	if (env.workload == WL_RELAY && w && !env.monitor) {
 		arena_loop_arm(SKEL_VERIFY_BUDGET);	/* lanes are walked whole */
-		relay_finish(&k, &env.run, w, &relay);
-		res.relay = &relay;
+		relay_finish(k, &env.run, w, &s->relay);
+		res->relay = &s->relay;
 		if (env.verify) {
-			res.verified = relay_verify(&k, &env.run, &relay, res.verify_msg,
-						    sizeof(res.verify_msg));
-			if (!res.verified)
+			res->verified = relay_verify(k, &env.run, &s->relay, res->verify_msg,
+						     sizeof(res->verify_msg));
+			if (!res->verified)
 				ret = 1;
 		}
-		arena_stats_read(&res.mem);
-		ds_get_stats(env.run.kind, head, &res.ds);
+		arena_stats_read(&res->mem);
+		ds_get_stats(env.run.kind, head, &res->ds);
 	} else if (env.verify) {
-		res.verified = verify_all(&k, &res, head);
-		if (!res.verified)
+		res->verified = verify_all(k, res, head);
+		if (!res->verified)
 			ret = 1;
 	} else {
 		arena_loop_arm(SKEL_VERIFY_BUDGET);
 		ds_quiesce(env.run.kind, head);
-		reclaim_all(&k);
+		reclaim_all(k);
 		if (ARENA_SAN_ENABLED)
 			arena_san_check_all();	/* all quiet: check the freed objects */
-		collect_state(&res, head);
+		collect_state(res, head);
 	}
-	arena_san_stats_read(&res.san);
-	hash_note(head, &res);
+	arena_san_stats_read(&res->san);
+	hash_note(head, res);
 	if (env.stats)
-		report_print(stdout, &res);
-	else if (res.verified >= 0)
-		printf("Verification: %s%s%s\n", res.verified ? "PASS" : "FAIL",
-		       res.verify_msg[0] ? " - " : "", res.verify_msg);
+		report_print(stdout, res);
+	else if (res->verified >= 0)
+		printf("Verification: %s%s%s\n", res->verified ? "PASS" : "FAIL",
+		       res->verify_msg[0] ? " - " : "", res->verify_msg);
 	if (env.json) {
-		err = report_json(env.json, &res);
+		err = report_json(env.json, res);
 		if (err) {
 			fprintf(stderr, "skeleton: writing %s failed: %s\n", env.json, strerror(-err));
 			ret = 1;
 		}
 	}
-out:
+	return ret;
+}
+
+/* Step 6: nothing stays attached, loaded, pinned or open. */
+static void cleanup(struct session *s)
+{
+	int i;
+
 	if (test_pin[0])
 		unlink(test_pin);
-	if (k.skel)
-		kern_destroy(&k);
+	if (s->k.skel)
+		kern_destroy(&s->k);
 	if (env.json_fd >= 0)
 		close(env.json_fd);
-	for (int i = 0; w && i < env.run.threads; i++)
-		free(w[i].hist);
-	free(w);
+	for (i = 0; s->w && i < env.run.threads; i++)
+		free(s->w[i].hist);
+	free(s->w);
+}
+
+/* The bootstrap lifecycle, one step a line. */
+int main(int argc, char **argv)
+{
+	static struct session s = { .res = { .verified = -1 } };
+	int ret;
+
+	ret = configure(argc, argv, &s);
+	if (ret >= 0)
+		return ret;
+	setup_process();
+	ret = load(&s);
+	if (!ret)
+		ret = attach(&s);
+	if (!ret) {
+		ret = run(&s);
+		ret = ret < 0 ? 1 : report(&s) | ret;
+	}
+	cleanup(&s);
 	return ret;
 }

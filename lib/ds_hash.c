@@ -831,3 +831,40 @@ DS_DEFINE_METADATA(hash,
 	.progress = "lock-free; search wait-free; resize by one context at a time (try-lock)",
 )
 
+#ifndef __BPF__
+/*
+ * ds_hash_walk - call @fn(key, value, @ctx) for every element: one pass
+ * along the split-ordered list, dummies skipped, so in no key order.
+ * Userspace.  Concurrency: with any operation; inside an EBR critical
+ * section, so no node it reads is reused meanwhile; an element present the
+ * whole time is visited once, one inserted or deleted meanwhile may or may
+ * not be.  Stops early when @fn returns non-zero.  Returns the elements
+ * visited, or DS_ERROR_BUSY (EBR records or the loop budget ran out).
+ */
+long ds_hash_walk(struct ds_hash_head *h, int (*fn)(__u64 key, __u64 value, void *ctx),
+		  void *ctx)
+{
+	struct ds_hash_node *n;
+	__u64 link, next;
+	long seen = 0;
+	int idx, more = 1;
+
+	idx = arena_ebr_enter(&h->ebr);
+	if (idx < 0)
+		return DS_ERROR_BUSY;
+	/* Dummy 0 heads the list; a dummy's link points to its node view. */
+	link = arena_atomic_load_acquire(&h->seg0[0].next);
+	while (link && (more = can_loop)) {
+		n = DS_HASH_PTR(link);
+		next = arena_atomic_load_acquire(&n->next);
+		if (!(link & DS_HASH_DUMMY) && !(next & DS_HASH_MARK)) {
+			seen++;
+			if (fn(ds_hash_node_key(n), arena_atomic_load_acquire(&n->value), ctx))
+				break;
+		}
+		link = next;
+	}
+	arena_ebr_exit(&h->ebr, idx);
+	return more ? seen : DS_ERROR_BUSY;
+}
+#endif

@@ -22,6 +22,20 @@
 
 #define ARENA_LOCK_USER_SPINS	(1UL << 24)
 
+/*
+ * A wait for the lock is not a walk: it is bounded by may_goto in BPF and
+ * by ARENA_LOCK_USER_SPINS (with yields) in userspace, not by the step
+ * budget, which a lock holder that was descheduled would otherwise spend
+ * for every waiter (BUSY answers on a merely busy machine).
+ */
+#pragma push_macro("can_loop")
+#undef can_loop
+#ifdef __BPF__
+#define can_loop arena_may_goto()
+#else
+#define can_loop true
+#endif
+
 
 /*
  * arena_spin_lock - take @l.
@@ -57,5 +71,7 @@ static __always_inline void arena_spin_unlock(struct arena_spinlock __arena *l)
 {
 	arena_atomic_store_release(&l->locked, 0);
 }
+
+#pragma pop_macro("can_loop")
 
 #endif /* __LIB_LOCK_H */

@@ -239,44 +239,38 @@ static int rows_reserve(struct rows *rs, long cap)
 }
 
 /*
- * The arena version's full read: walk every bucket of every table in the
- * mmap'd arena and copy out each live node's key and record.  Runs while
+ * The arena version's full read: ds_hash_walk() over every table in the
+ * mmap'd arena copies out each live element's key and record.  Runs while
  * the tracepoints insert and count: nodes and records are never freed
  * while the table lives (topcount deletes nothing), so every pointer
  * followed stays valid; a node inserted during the walk may or may not be
  * seen, as with any snapshot-free read.  Returns the rows or -ENOMEM.
  */
+/* ds_hash_walk()'s visitor: one row per element. */
+static int read_one(__u64 key, __u64 value, void *ctx)
+{
+	struct rows *rs = ctx;
+	struct tc_rec *rec = (struct tc_rec *)value;
+
+	if (rs->n == rs->cap && rows_reserve(rs, rs->cap * 2 + 1024))
+		return -1;
+	rs->r[rs->n].key = key;
+	rs->r[rs->n].rec.count = arena_atomic_load(&rec->count);
+	memcpy(rs->r[rs->n].rec.comm, rec->comm, TC_COMM_LEN);
+	rs->n++;
+	return 0;
+}
+
 static long read_arena(struct topcount_bpf *skel, struct rows *rs)
 {
-	struct ds_hash_node *node;
-	struct ds_hash_head *t;
-	struct tc_rec *rec;
-	__u64 next;
-	long n = 0;
-	__u32 s, b;
+	__u32 s;
 
-	for (s = 0; s < skel->bss->nshards; s++) {
-		t = skel->bss->shards[s];
-		for (b = 0; b < DS_HASH_BUCKETS; b++) {
-			next = arena_atomic_load_acquire(&t->bucket[b]);
-			while (next) {
-				node = DS_HASH_PTR(next);
-				next = arena_atomic_load_acquire(&node->next);
-				if (next & DS_HASH_MARK)
-					continue;	/* deleted: not in the table */
-				if (n == rs->cap && rows_reserve(rs, rs->cap * 2 + 1024))
-					return -ENOMEM;
-				rec = (struct tc_rec *)arena_atomic_load_acquire(&node->value);
-				rs->r[n].key = node->key;
-				rs->r[n].rec.count = arena_atomic_load(&rec->count);
-				memcpy(rs->r[n].rec.comm, rec->comm, TC_COMM_LEN);
-				n++;
-			}
-		}
-	}
-	rs->n = n;
+	rs->n = 0;
+	for (s = 0; s < skel->bss->nshards; s++)
+		if (ds_hash_walk(skel->bss->shards[s], read_one, rs) < 0)
+			return -ENOMEM;
 	rs->calls = 0;
-	return n;
+	return rs->n;
 }
 
 /*

@@ -121,6 +121,12 @@ DS_API int ds_hash_update(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 DS_API __u64 ds_hash_new_cap_u64(__u64 capacity);
 DS_API __s64 ds_hash_count(struct ds_hash_head __arena *h __arg_arena);
 
+#ifndef __BPF__
+/* Every element to @fn(key, value, ctx), in no key order (lib/ds_hash.c). */
+long ds_hash_walk(struct ds_hash_head *h, int (*fn)(__u64 key, __u64 value, void *ctx),
+		  void *ctx);
+#endif
+
 #define ds_hash_new() ((struct ds_hash_head __arena *)ds_hash_new_u64())
 /* A table sized for @capacity elements (it still grows and shrinks). */
 #define ds_hash_new_cap(capacity) \

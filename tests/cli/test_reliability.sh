@@ -41,14 +41,20 @@ check "hung worker: SIGTERM ends the run within 3 s" hung TERM 1 4 -t 2 -o 10000
 
 # A signal while the programs load is not lost: the run ends at once.
 early_signal() {
-	local t0 t1 rc
-	t0=$(date +%s.%N)
-	timeout 60 $SKEL -t 2 -o 1000000000 -k 64 -d 30 >"$tmp/early.out" 2>&1 &
-	local pid=$!
-	sleep 0.3
-	if grep -qE "$started" "$tmp/early.out"; then
-		echo "loaded before the signal: this does not test a signal during load"
-		kill -9 $pid
+	local t0 t1 rc pid delay
+	# Loading takes a fraction of a second: send the signal sooner until
+	# it lands before the programs are up.
+	for delay in 0.3 0.1 0.03 0.01 0.003 0; do
+		t0=$(date +%s.%N)
+		timeout 60 $SKEL -t 2 -o 1000000000 -k 64 -d 30 >"$tmp/early.out" 2>&1 &
+		pid=$!
+		sleep $delay
+		grep -qE "$started" "$tmp/early.out" || break
+		kill -9 $pid; wait $pid 2>/dev/null
+		pid=
+	done
+	if [ -z "$pid" ]; then
+		echo "loaded before every signal: this does not test a signal during load"
 		return 1
 	fi
 	kill -INT $pid
