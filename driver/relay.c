@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "skeleton.skel.h"
 #include "relay.h"
 
@@ -193,6 +194,18 @@ static void *producer_thread(void *arg)
 	t0 = now_s();
 	deadline = t0 + w->cfg->duration;
 	while (!run_stop && a.seq < R.cap && now_s() < deadline) {
+		if (w->cfg->rate > 0) {
+			/* --rate: offer no more than this producer's share by
+			 * now; the rest waits for its time. */
+			double due = (now_s() - t0) * w->cfg->rate / R.np;
+			__u64 behind = due > a.seq ? (__u64)due - a.seq : 0;
+
+			if (!behind) {
+				usleep(20);
+				continue;
+			}
+			a.nops = behind < w->cfg->batch ? behind : w->cfg->batch;
+		}
 		a.done = 0;
 		err = kern_run(w->kern->skel->progs.relay_produce, &a, sizeof(a));
 		if (err < 0) {

@@ -20,6 +20,7 @@ struct run_cfg {
 	__u32 batch;		/* kernel ops per syscall-program run */
 	__u64 seed;
 	double duration;	/* seconds */
+	double rate;		/* -w relay: items offered per second in all (0: at once) */
 	struct skel_mix mix;
 	__u32 caps;		/* the structure's DS_CAP_* (roles follow them) */
 };

@@ -91,6 +91,7 @@ static const char doc[] =
 enum {
 	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
 	OPT_NO_STATS, OPT_HISTORY, OPT_HOOK_BUDGET, OPT_OP_BUDGET, OPT_BREAKER, OPT_CAPACITY,
+	OPT_RATE,
 };
 
 static const struct argp_option opts[] = {
@@ -106,6 +107,8 @@ static const struct argp_option opts[] = {
 	{ "kernel", 'K', NULL, 0, "Run kernel workers (SEC(\"syscall\") batches) alongside", 0 },
 	{ "kworkers", OPT_KWORKERS, "N", 0, "Kernel workers with -K (default: number of CPUs)", 0 },
 	{ "batch", OPT_BATCH, "N", 0, "Kernel operations per program run (default 1000)", 0 },
+	{ "rate", OPT_RATE, "N", 0, "-w relay: offer N items per second in all (default 0: as fast as "
+	  "they go), so latency is not queueing", 0 },
 	{ "ds", 'D', "NAME", 0, "Structure to drive (default list); 'help' lists them", 0 },
 	{ "seed", OPT_SEED, "N", 0, "Seed of the key streams (default 1)", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the results as JSON to FILE", 0 },
@@ -195,6 +198,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (parse_u64(arg, 1, 256, &v))
 			argp_error(state, "--kworkers wants 1 to 256, not '%s'", arg);
 		env.run.kworkers = v;
+		break;
+	case OPT_RATE:
+		if (parse_u64(arg, 0, 100000000, &v))
+			argp_error(state, "--rate wants 0 to 100000000 items per second, not '%s'", arg);
+		env.run.rate = v;
 		break;
 	case OPT_BATCH:
 		if (parse_u64(arg, 1, 1000000, &v))
@@ -1068,6 +1076,11 @@ static int configure(int argc, char **argv, struct session *s)
 			"and %s allows %s; pick a multi-producer structure (e.g. -D msqueue)\n",
 			md->name, md->name, md->caps & DS_CAP_SPSC ? "one producer only" :
 			"inserts by its owner only");
+		usage_hint();
+		return 2;
+	}
+	if (env.run.rate && (env.workload != WL_RELAY || env.monitor)) {
+		fprintf(stderr, "skeleton: --rate paces the relay's producers: use it with -w relay\n");
 		usage_hint();
 		return 2;
 	}

@@ -37,6 +37,16 @@ relay() {
 }
 
 relay "msqueue: relay" -D msqueue -t $T -o $OPS -d $D
+
+# --rate: the producers offer a fixed rate, so the latency is the channel's
+# and not a queue's: the end-to-end rate stays at or under the offer (and
+# near it), and -v still checks every item.
+relay "msqueue: relay at --rate 20000" -D msqueue -t $T --rate 20000 -d $D
+check "msqueue: --rate 20000 gives 5000..21000 items/s end to end" \
+	awk '/^end-to-end/ { ok = $3 >= 5000 && $3 <= 21000 } END { exit !ok }' "$tmp/run"
+check_fail "--rate without -w relay is refused" $SKEL -D msqueue --rate 1000 -o 10
+check_out "--rate without -w relay: one line and exit 2" '^rc=2$' \
+	bash -c "$SKEL -D msqueue --rate 1000 -o 10 >/dev/null 2>&1; echo rc=\$?"
 relay "msqueue: relay, $P producers and consumers" -D msqueue -t $T --kworkers $P -o $OPS -d $D
 if registered mpmc; then
 	relay "mpmc: relay" -D mpmc -t $T -o $OPS -d $D
