@@ -35,7 +35,8 @@ mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts devpts $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
-mount -t tmpfs tmpfs $R/tmp
+# No tmpfs on /tmp: the overlay already takes writes there, and a checkout
+# under /tmp (a CI clone) must stay visible.
 mount -t tmpfs tmpfs $R/run
 mount -t securityfs securityfs $R/sys/kernel/security 2>/dev/null
 mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
