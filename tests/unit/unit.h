@@ -299,9 +299,9 @@ static inline void *unit_stress(int kind, int nthreads, unsigned long nops, __u3
 	pthread_barrier_destroy(&barrier);
 	for (i = 0; i < nthreads; i++) {
 		for (e = 1; e < DS_NR_ERRORS; e++)
-			if (!ds_rc_is_miss(-e) && t[i].counts.err[e])
+			if (!ds_rc_is_miss(ds_err_of_index(e)) && t[i].counts.err[e])
 				fail_msg("thread %d: %llu x %s", i,
-					 (unsigned long long)t[i].counts.err[e], ds_strerror(-e));
+					 (unsigned long long)t[i].counts.err[e], ds_strerror(ds_err_of_index(e)));
 		live += t[i].counts.ok[DS_OP_INSERT] - t[i].counts.ok[DS_OP_DELETE] -
 			t[i].counts.ok[DS_OP_POP];
 	}
