@@ -117,10 +117,6 @@ __u64 arena_standalone_returned(void);
 /* The standalone arena's mapping: its first byte, its size in pages, and
  * the pages handed out so far (for tests that scan or poke it). */
 void arena_standalone_span(char **base, __u64 *npages, __u64 *used);
-
-/* Give the calling thread per-thread slot @idx (threads that run at the
- * same time should have distinct slots; by default one is assigned). */
-void arena_set_thread_slot(int idx);
 #endif
 
 #endif /* __LIBARENA_DS_ALLOC_H */
