@@ -43,6 +43,7 @@ void (*arena_free_pages_hook)(void *p, __u32 npages);
 __thread int arena_tls_slot = -1;
 int arena_next_thread_slot;
 __thread __u64 arena_loop_left;
+__thread __u32 arena_api_depth;
 __u64 arena_loop_user_budget = ARENA_LOOP_BUDGET_USER;
 #endif
 

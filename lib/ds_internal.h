@@ -84,7 +84,6 @@ static __always_inline void ds_count(struct ds_counters __arena *c, int op, int 
 	arena_atomic_add(&s->calls[op & 7], 1);
 	if (rc == DS_SUCCESS)
 		arena_atomic_add(&s->ok[op & 7], 1);
-	arena_loop_op_done();	/* the next operation gets a fresh budget */
 }
 
 static __always_inline void ds_counters_sum(struct ds_counters __arena *c,

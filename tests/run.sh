@@ -59,6 +59,13 @@ for script in tests/cli/test_*.sh; do
 done
 
 if [ ${#failed_names[@]} -gt 0 ]; then
+	# What failed and why, just above the total, where a CI log's tail
+	# shows it: each failed case with the lines around it, at most 12
+	# lines per test (the whole log stays in $LOGS).
+	for name in "${failed_names[@]}"; do
+		echo "--- $name"
+		grep -E -B2 -A4 '^not ok|not ok - ' "$LOGS/${name//\//_}.log" | head -12 | sed 's/^/    /'
+	done
 	echo "failed: ${failed_names[*]} (logs in $LOGS)"
 fi
 if [ "$skip" -gt 0 ]; then

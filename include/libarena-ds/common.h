@@ -61,9 +61,10 @@
  *   BPF: one counter per CPU slot; a program arms it (arena_loop_arm) at
  *        entry: hooks with a few thousand steps, kernel workers per
  *        operation.  Unarmed programs are bounded by may_goto only.
- *   userspace: one counter per thread, re-armed after each operation to
- *        arena_loop_user_budget (0: unbounded); arena_loop_arm() sets it
- *        for what comes before the next operation ends (e.g. a verify).
+ *   userspace: one counter per thread, armed to arena_loop_user_budget
+ *        (0: unbounded) at the first step of each outermost public call
+ *        (see arena_bind); arena_loop_arm() between two calls sets the
+ *        budget of the next one instead (e.g. a verify).
  */
 #ifndef ARENA_LOOP_BUDGET_USER
 #define ARENA_LOOP_BUDGET_USER	(1ULL << 22)
@@ -180,7 +181,6 @@ static __always_inline void arena_loop_restore(__u64 v)
 }
 
 /* BPF programs arm explicitly (per hook run, per worker operation). */
-#define arena_loop_op_done() do { } while (0)
 
 /*
  * can_loop: true until this run's step budget (arena_loop_arm) or the
@@ -286,7 +286,6 @@ static __always_inline __u64 arena_now_ns(void)
 #define DS_API
 #define cast_kern(ptr) /* nothing to do */
 #define cast_user(ptr) /* nothing to do */
-#define arena_bind() do { } while (0)
 #define ARENA_ZERO 0
 
 #ifndef __always_inline
@@ -372,8 +371,8 @@ static inline void arena_set_thread_slot(int idx)
 /*
  * Loop budget, userspace side: the calling thread's steps left + 1 (1 when
  * spent, 0 before its first step, which arms arena_loop_user_budget).
- * Every finished structure operation re-arms it (arena_loop_op_done, in
- * ds_count), so each operation has the budget to itself.
+ * The outermost public call clears it when it returns (arena_bind), so
+ * each call has the budget to itself.
  */
 extern __thread __u64 arena_loop_left;
 extern __u64 arena_loop_user_budget;
@@ -399,8 +398,31 @@ static inline bool arena_loop_step(void)
 	return true;
 }
 
-#define arena_loop_op_done() \
-	arena_loop_arm(__atomic_load_n(&arena_loop_user_budget, __ATOMIC_RELAXED))
+/*
+ * Every public function opens with arena_bind().  In userspace it scopes the
+ * step budget to the outermost public call: when that call returns, the
+ * thread's budget is cleared, and the next call starts on a fresh
+ * arena_loop_user_budget (or on what arena_loop_arm() set in between).
+ * Public calls made inside another share its budget, so a loop of them
+ * stays bounded.
+ */
+extern __thread __u32 arena_api_depth;
+
+static inline __u32 arena_api_enter(void)
+{
+	return arena_api_depth++;
+}
+
+static inline void arena_api_leave(__u32 *outer)
+{
+	arena_api_depth = *outer;
+	if (!*outer)
+		arena_loop_left = 0;
+}
+
+#define arena_bind()							\
+	__u32 __arena_api_outer __attribute__((cleanup(arena_api_leave), unused)) = \
+		arena_api_enter()
 
 /* A test may define can_loop itself (e.g. a budget that runs out at a
  * chosen step) before including this header. */

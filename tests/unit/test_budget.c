@@ -107,8 +107,7 @@ static void test_budget_configurable(void **state)
 	arena_loop_arm(100);
 	assert_int_equal(ds_list_search(h, 999, &v), DS_ERROR_BUSY);
 	assert_int_equal(ds_list_search(h, 999, &v), DS_SUCCESS);
-	arena_loop_user_budget = 50;
-	assert_int_equal(ds_list_search(h, 999, &v), DS_SUCCESS);	/* armed before */
+	arena_loop_user_budget = 50;	/* from the next call on */
 	assert_int_equal(ds_list_search(h, 999, &v), DS_ERROR_BUSY);
 	assert_int_equal(ds_list_search(h, 10, &v), DS_SUCCESS);
 	arena_loop_user_budget = 0;
@@ -118,10 +117,41 @@ static void test_budget_configurable(void **state)
 	assert_int_equal(ds_list_verify(h), DS_SUCCESS);
 }
 
+/*
+ * Every public call has the budget to itself, whatever it is: calls that
+ * count no operation (maintenance, verify, counts) do not spend a budget
+ * shared by the thread's life.  (They did: a thread that only ran resize
+ * steps spent the budget once and from then on every step answered BUSY
+ * without doing anything.)
+ */
+static void test_budget_per_call(void **state)
+{
+	struct ds_hash_head *h = (void *)ds_hash_new_cap(16);
+	int i;
+
+	(void)state;
+	assert_non_null(h);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(ds_hash_insert(h, i, i), DS_SUCCESS);
+	arena_loop_user_budget = 5000;
+	for (i = 0; i < 2000; i++) {
+		assert_int_equal(ds_hash_maintain(h), DS_SUCCESS);
+		assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+		assert_int_equal(ds_hash_count(h), 10);
+	}
+	/* A budget too small for a verify still ends it, with BUSY; the
+	 * next call is on the budget again. */
+	arena_loop_arm(3);
+	assert_int_equal(ds_hash_verify(h), DS_ERROR_BUSY);
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_budget_list_cycle, budget_setup,
+						budget_teardown),
+		cmocka_unit_test_setup_teardown(test_budget_per_call, budget_setup,
 						budget_teardown),
 		cmocka_unit_test_setup_teardown(test_budget_hash_cycle, budget_setup,
 						budget_teardown),
