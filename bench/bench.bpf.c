@@ -16,6 +16,7 @@
  */
 #include <libarena-ds/registry.h>
 #include "ds_internal.h"
+#include "ds_hash_walk.h"
 #include "bench.h"
 
 const volatile int ds_kind = 0;
@@ -133,7 +134,7 @@ int arena_run(struct bench_args *a)
 	for (i = ARENA_ZERO; i < n && can_loop; i++) {
 		if (a->op == BENCH_PAIR) {
 			r.op = DS_OP_INSERT;
-			r.key = i;
+			r.key = a->first + i;	/* per thread (bench.c run_set) */
 			r.value = i;
 			rc = bench_run_op(head, &r);
 			r.op = DS_OP_POP;

@@ -45,6 +45,7 @@
 #include <libarena-ds/user.h>
 #include "bench.h"
 #include "bench_user.h"
+#include "plan.h"
 #include "bench.skel.h"
 #include "graph.skel.h"
 
@@ -215,8 +216,9 @@ static void run_set(struct cont **cs, __u32 op, __u32 range, __u32 pct, int nthr
 		t[i].proto.range = range;
 		t[i].proto.search_pct = pct;
 		t[i].proto.seed = seed * 1000003ULL + i * 7919ULL + 1;
-		/* PQ: each thread its own keys, [i*range, (i+1)*range) */
-		t[i].proto.first = op == BENCH_PQ ? i * range : 0;
+		/* PQ: each thread its own keys, [i*range, (i+1)*range);
+		 * pairs: from i << 28 */
+		t[i].proto.first = op == BENCH_PQ ? i * range : op == BENCH_PAIR ? (__u32)i << 28 : 0;
 		pthread_create(&t[i].th, NULL, thr_main, &t[i]);
 	}
 	for (i = 0; i < nthr; i++) {
@@ -292,16 +294,16 @@ static const char *op_name(__u32 op, __u32 pct)
 	}
 }
 
-/* One figure: warm-up + 3 runs, median printed. */
-static void figure(const char *section, struct cont *c, __u32 op, __u32 range, __u32 pct,
-		   int nthr)
+/* One figure: warm-up + 3 runs, median printed and returned. */
+static double figure(const char *section, struct cont *c, __u32 op, __u32 range, __u32 pct,
+		     int nthr)
 {
 	double r[4], m[3];
 	__u32 cursor = 0;
 	int i;
 
 	if (nthr > nthreads_max)
-		return;
+		return 0;
 	fig_no++;
 	fprintf(stderr, "\rbench: [%3d] %-6s %-22s %-11s keys=%-6u threads=%d   ", fig_no,
 		section, c->name, op_name(op, pct), range, nthr);
@@ -317,11 +319,13 @@ static void figure(const char *section, struct cont *c, __u32 op, __u32 range, _
 	       range, nthr, c->name, m[1], r[1], r[2], r[3], last_ok,
 	       nthr > 1 ? (last_cpu[0] + last_cpu[1]) / 2 : last_cpu[0]);
 	fflush(stdout);
+	return m[1];
 }
 
 /* The keyed workloads, on a table filled with all @range keys.  Leaves
- * half the keys (the mixes' steady state). */
-static void keyed_suite(const char *section, struct cont **cs, int ncs, __u32 range)
+ * half the keys (the mixes' steady state).  @update: the contenders can
+ * change the value of a key in place. */
+static void keyed_suite(const char *section, struct cont **cs, int ncs, __u32 range, int update)
 {
 	static const __u32 mixes[] = { MIX_READ, MIX_HALF, MIX_WRITE };
 	int i, m, t;
@@ -329,7 +333,7 @@ static void keyed_suite(const char *section, struct cont **cs, int ncs, __u32 ra
 	for (i = 0; i < ncs; i++)
 		figure(section, cs[i], BENCH_LOOKUP, range, 0, 1);
 	/* Update (value of an existing key), then delete of every key. */
-	for (i = 0; i < ncs; i++)
+	for (i = 0; update && i < ncs; i++)
 		figure(section, cs[i], BENCH_UPDATE, range, 0, 1);
 	for (i = 0; i < ncs; i++)
 		figure(section, cs[i], BENCH_DELETE, range, 0, 1);
@@ -341,23 +345,35 @@ static void keyed_suite(const char *section, struct cont **cs, int ncs, __u32 ra
 				figure(section, cs[i], BENCH_MIX, range, mixes[m], t);
 }
 
-static void pair_suite(const char *section, struct cont **cs, int ncs)
+/* push+pop pairs, 1 .. @threads threads. */
+static void pair_suite(const char *section, struct cont **cs, int ncs, int threads)
 {
 	int i, t;
 
-	for (t = 1; t <= MAX_THREADS; t++)
+	for (t = 1; t <= threads && t <= MAX_THREADS; t++)
 		for (i = 0; i < ncs; i++)
 			figure(section, cs[i], BENCH_PAIR, 1024, 0, t);
 }
 
-/* Insert @range keys then pop-min them all, per thread, 1 and 2 threads. */
-static void pq_suite(const char *section, struct cont **cs, int ncs, __u32 range)
+/* Insert @range keys then pop-min them all, per thread, 1 .. @threads. */
+static void pq_suite(const char *section, struct cont **cs, int ncs, __u32 range, int threads)
 {
 	int i, t;
 
-	for (t = 1; t <= MAX_THREADS; t++)
+	for (t = 1; t <= threads && t <= MAX_THREADS; t++)
 		for (i = 0; i < ncs; i++)
 			figure(section, cs[i], BENCH_PQ, range, 0, t);
+}
+
+/* The mixes from userspace alone, 1 and 2 threads. */
+static void user_mixes(struct cont *c, __u32 range)
+{
+	static const __u32 mixes[] = { MIX_READ, MIX_HALF, MIX_WRITE };
+	int m, t;
+
+	for (m = 0; m < 3; m++)
+		for (t = 1; t <= MAX_THREADS; t++)
+			figure("user", c, BENCH_MIX, range, mixes[m], t);
 }
 
 /*
@@ -441,9 +457,10 @@ static int ds_user_op(struct cont *c, __u32 op, __u64 key)
 static int ds_user_pair(struct cont *c, int tid, __u64 i)
 {
 	struct ds_ctx *d = c->priv;
-	struct ds_req r = { .op = DS_OP_INSERT, .key = i, .value = i };
+	/* Each thread its own keys: keyed structures refuse duplicates. */
+	__u64 key = (__u64)tid << 28 | (i & ((1ULL << 28) - 1));
+	struct ds_req r = { .op = DS_OP_INSERT, .key = key, .value = key };
 
-	(void)tid;
 	if (ds_dispatch(d->kind, d->head, &r) != DS_SUCCESS)
 		return 0;
 	r.op = DS_OP_POP;
@@ -467,10 +484,8 @@ static struct cont *ds_user_cont(const char *name, int kind, void *head)
 	c->priv = d;
 	c->batch = user_batch;
 	c->thread_init = ds_thread_init;
-	if (kind == DS_KIND_hash)
-		c->op = ds_user_op;
-	else
-		c->pair = ds_user_pair;
+	c->op = ds_user_op;
+	c->pair = ds_user_pair;
 	return c;
 }
 
@@ -556,107 +571,178 @@ static struct graph_bpf *graph_load(void)
 }
 
 /*
- * Ordered structures against bpf_rbtree under bpf_spin_lock (fill, then
- * pop-min everything), and FIFO push+pop pairs against bpf_list (the
- * arena list, msqueue and mpmc answer the same pairs).
+ * Contenders and peers by plan (plan.h): every registered structure, from
+ * its capabilities.  A peer is measured once per mode, next to the first
+ * structure that names it.
  */
-static void mode_kern_graph(void)
+static int measured_before(const char *peer, __u32 range)
 {
-	static const __u32 ranges[] = { SMALL_KEYS, PQ_LARGE_KEYS };
-	static const struct { int kind; const char *name; } ordered[] = {
-		{ DS_KIND_pq, "arena-pq" },
-		{ DS_KIND_tree, "arena-tree" },
-		{ DS_KIND_btree, "arena-btree" },
-		{ DS_KIND_skiplist, "arena-skiplist" },
-	};
-	struct graph_bpf *g = graph_load();
+	static struct { const char *name; __u32 range; } seen[32];
+	static int n;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (seen[i].range == range && !strcmp(seen[i].name, peer))
+			return 1;
+	if (n < 32) {
+		seen[n].name = peer;
+		seen[n++].range = range;
+	}
+	return 0;
+}
+
+/* "<prefix><name>", kept for the process's life (contender names). */
+static const char *cname(const char *prefix, const char *name)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s", prefix, name) < 0)
+		exit(1);
+	return s;
+}
+
+static int large_only(void)
+{
+	/* BENCH_LARGE_HASH_ONLY: the run of the build whose hash is created
+	 * with as many buckets as the large key range (see bench.mk). */
+	return getenv("BENCH_LARGE_HASH_ONLY") != NULL;
+}
+
+/*
+ * A keyed structure at @range keys, next to BPF_MAP_TYPE_HASH in the same
+ * object: kernel loops, userspace on the same arena and map, then both
+ * sides at once on the same table.
+ */
+static void kern_keyed(const struct plan *p, __u32 range)
+{
+	int update = p->kind == DS_KIND_hash;	/* ds_hash_update() */
+	struct cont *cs[2], *us[2];
+	struct bench_bpf *s;
+	int npeer;
+
+	s = kern_load(p->kind, range);
+	cs[0] = kern_cont(cname("arena-", p->name), s->progs.arena_run);
+	cs[1] = kern_cont("bpf-hash", s->progs.hmap_run);
+	npeer = !measured_before("bpf-hash", range);
+	seq_run(cs[0], BENCH_FILL, range, 0, range);
+	if (npeer)
+		seq_run(cs[1], BENCH_FILL, range, 0, range);
+	/* userspace on the same arena and map, while they are full */
+	us[0] = ds_user_cont(cname("user-arena-", p->name), p->kind, s->bss->ds_head);
+	us[1] = calloc(1, sizeof(*us[1]));
+	us[1]->name = "user-syscall-hash";
+	us[1]->batch = user_batch;
+	us[1]->op = sys_op;
+	us[1]->fd = bpf_map__fd(s->maps.hmap);
+	figure("user", us[0], BENCH_LOOKUP, range, 0, 1);
+	if (npeer)
+		figure("user", us[1], BENCH_LOOKUP, range, 0, 1);
+	if (update)
+		figure("user", us[0], BENCH_UPDATE, range, 0, 1);
+	if (update && npeer)
+		figure("user", us[1], BENCH_UPDATE, range, 0, 1);
+	figure("user", us[0], BENCH_DELETE, range, 0, 1);
+	if (npeer)
+		figure("user", us[1], BENCH_DELETE, range, 0, 1);
+	keyed_suite("kernel", cs, 1 + npeer, range, update);
+	/* the user-side mixes on the now half-full arena table */
+	user_mixes(us[0], range);
+	/* both at once on the same (half-full) table */
+	mixed_suite(us[0], cs[0], range);
+	kern_unload(s);
+}
+
+/* push+pop pairs of a structure with pop, in the kernel and (if the plan
+ * says so) from userspace on the same arena; the BPF queue and stack maps
+ * of the same object the first time. */
+static void kern_pairs(const struct plan *p)
+{
+	struct bench_bpf *s = kern_load(p->kind, 1024);
+	struct cont *c, *maps[2];
+	int n = 0;
+
+	c = kern_cont(cname("arena-", p->name), s->progs.arena_run);
+	pair_suite("kernel", &c, 1, p->threads);
+	if (p->user_pairs) {
+		c = ds_user_cont(cname("user-arena-", p->name), p->kind, s->bss->ds_head);
+		pair_suite("user", &c, 1, p->threads);
+	}
+	if (!measured_before("bpf-queue", 0))
+		maps[n++] = kern_cont("bpf-queue", s->progs.bq_run);
+	if (!measured_before("bpf-stack", 0))
+		maps[n++] = kern_cont("bpf-stack", s->progs.bs_run);
+	pair_suite("kernel", maps, n, MAX_THREADS);
+	kern_unload(s);
+}
+
+/*
+ * Insert n keys then pop-min them all, at 1024 keys and at PQ_LARGE_KEYS
+ * per thread.  The large run is skipped when the small one says a batch
+ * would take over two seconds even at the small rate divided by the key
+ * ratio (an O(n) structure such as the sorted list).
+ */
+static void ordered_suite(struct cont *c, int threads)
+{
+	double r = figure("kernel", c, BENCH_PQ, SMALL_KEYS, 0, 1), batch_s;
+	double scale = (double)PQ_LARGE_KEYS / SMALL_KEYS;
+
+	pq_suite("kernel", &c, 1, SMALL_KEYS, threads);
+	batch_s = r > 0 ? 2.0 * PQ_LARGE_KEYS * scale / r : 1e9;
+	if (batch_s > 2.0) {
+		fprintf(stderr, "\nbench: %s: insert+popmin at %u keys skipped (a batch would take "
+			"about %.0f s)\n", c->name, PQ_LARGE_KEYS, batch_s);
+		return;
+	}
+	pq_suite("kernel", &c, 1, PQ_LARGE_KEYS, threads);
+}
+
+/*
+ * Ordered structures against bpf_rbtree under bpf_spin_lock (fill, then
+ * pop-min everything) and against bpf_list in push+pop pairs.
+ */
+static void kern_ordered(const struct plan *p)
+{
+	static struct graph_bpf *g;
 	struct bench_bpf *s;
 	struct cont *c;
-	unsigned int i, k;
 
-	c = kern_cont("bpf-rbtree", g->progs.rbt_run);
-	for (k = 0; k < 2; k++)
-		pq_suite("kernel", &c, 1, ranges[k]);
-	c = kern_cont("bpf-list", g->progs.lst_run);
-	pair_suite("kernel", &c, 1);
-	graph_bpf__destroy(g);
-	for (i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++) {
-		s = kern_load(ordered[i].kind, 1024);
-		c = kern_cont(ordered[i].name, s->progs.arena_run);
-		for (k = 0; k < 2; k++)
-			pq_suite("kernel", &c, 1, ranges[k]);
-		kern_unload(s);
+	if (!g)
+		g = graph_load();	/* kept: the peers run once */
+	if (!measured_before("bpf-rbtree", 0)) {
+		c = kern_cont("bpf-rbtree", g->progs.rbt_run);
+		pq_suite("kernel", &c, 1, SMALL_KEYS, MAX_THREADS);
+		pq_suite("kernel", &c, 1, PQ_LARGE_KEYS, MAX_THREADS);
 	}
-	s = kern_load(DS_KIND_list, 1024);
-	c = kern_cont("arena-list", s->progs.arena_run);
-	pair_suite("kernel", &c, 1);
+	if (!measured_before("bpf-list", 0)) {
+		c = kern_cont("bpf-list", g->progs.lst_run);
+		pair_suite("kernel", &c, 1, MAX_THREADS);
+	}
+	s = kern_load(p->kind, 1024);
+	c = kern_cont(cname("arena-", p->name), s->progs.arena_run);
+	ordered_suite(c, p->threads);
+	pair_suite("kernel", &c, 1, p->threads);
 	kern_unload(s);
 }
 
 static void mode_kern(void)
 {
 	static const __u32 ranges[] = { SMALL_KEYS, LARGE_KEYS };
-	static const struct { int kind; const char *name; } pairs[] = {
-		{ DS_KIND_msqueue, "arena-msqueue" },
-		{ DS_KIND_mpmc, "arena-mpmc" },
-		{ DS_KIND_stack, "arena-stack" },
-	};
-	struct cont *cs[2], *us[2];
-	struct bench_bpf *s;
+	struct plan p;
 	unsigned int i;
+	int k;
 
-	/* BENCH_LARGE_HASH_ONLY: the run of the build whose hash has as many
-	 * buckets as the large key range (see bench.mk). */
-	int large_only = getenv("BENCH_LARGE_HASH_ONLY") != NULL;
-
-	for (i = large_only ? 1 : 0; i < 2; i++) {
-		s = kern_load(DS_KIND_hash, ranges[i]);
-		cs[0] = kern_cont("arena-hash", s->progs.arena_run);
-		cs[1] = kern_cont("bpf-hash", s->progs.hmap_run);
-		seq_run(cs[0], BENCH_FILL, ranges[i], 0, ranges[i]);
-		seq_run(cs[1], BENCH_FILL, ranges[i], 0, ranges[i]);
-		/* userspace on the same arena and map, while they are full */
-		us[0] = ds_user_cont("user-arena-hash", DS_KIND_hash, s->bss->ds_head);
-		us[1] = calloc(1, sizeof(*us[1]));
-		us[1]->name = "user-syscall-hash";
-		us[1]->batch = user_batch;
-		us[1]->op = sys_op;
-		us[1]->fd = bpf_map__fd(s->maps.hmap);
-		figure("user", us[0], BENCH_LOOKUP, ranges[i], 0, 1);
-		figure("user", us[1], BENCH_LOOKUP, ranges[i], 0, 1);
-		figure("user", us[0], BENCH_UPDATE, ranges[i], 0, 1);
-		figure("user", us[1], BENCH_UPDATE, ranges[i], 0, 1);
-		figure("user", us[0], BENCH_DELETE, ranges[i], 0, 1);
-		figure("user", us[1], BENCH_DELETE, ranges[i], 0, 1);
-		keyed_suite("kernel", cs, 2, ranges[i]);
-		/* the user-side mixes on the now half-full arena table */
-		figure("user", us[0], BENCH_MIX, ranges[i], MIX_READ, 1);
-		figure("user", us[0], BENCH_MIX, ranges[i], MIX_READ, 2);
-		figure("user", us[0], BENCH_MIX, ranges[i], MIX_HALF, 1);
-		figure("user", us[0], BENCH_MIX, ranges[i], MIX_HALF, 2);
-		figure("user", us[0], BENCH_MIX, ranges[i], MIX_WRITE, 1);
-		figure("user", us[0], BENCH_MIX, ranges[i], MIX_WRITE, 2);
-		/* both at once on the same (half-full) table */
-		mixed_suite(us[0], cs[0], ranges[i]);
-		kern_unload(s);
+	for (k = 0; k < DS_KIND_MAX; k++) {
+		plan_of(k, nthreads_max, &p);
+		plan_print(&p);
+		for (i = large_only() ? 1 : 0; p.keyed && i < 2; i++)
+			kern_keyed(&p, ranges[i]);
+		if (large_only())
+			continue;
+		if (p.ordered)
+			kern_ordered(&p);
+		else if (p.pairs)
+			kern_pairs(&p);
 	}
-	for (i = 0; !large_only && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		s = kern_load(pairs[i].kind, 1024);
-		cs[0] = kern_cont(pairs[i].name, s->progs.arena_run);
-		pair_suite("kernel", cs, 1);
-		us[0] = ds_user_cont(pairs[i].name + 0, pairs[i].kind, s->bss->ds_head);
-		us[0]->name = pairs[i].kind == DS_KIND_msqueue ? "user-arena-msqueue" :
-			      pairs[i].kind == DS_KIND_mpmc ? "user-arena-mpmc" : "user-arena-stack";
-		pair_suite("user", us, 1);
-		if (i == 0) {
-			cs[0] = kern_cont("bpf-queue", s->progs.bq_run);
-			cs[1] = kern_cont("bpf-stack", s->progs.bs_run);
-			pair_suite("kernel", cs, 2);
-		}
-		kern_unload(s);
-	}
-	if (!large_only)
-		mode_kern_graph();
 }
 
 /* ---------------------------------------------------------- profile */
@@ -710,41 +796,36 @@ static void mode_prof_graph(void)
 static void mode_sa(void)
 {
 	static const __u32 ranges[] = { SMALL_KEYS, LARGE_KEYS };
-	static const struct { int kind; const char *name; } pairs[] = {
-		{ DS_KIND_msqueue, "malloc-msqueue" },
-		{ DS_KIND_mpmc, "malloc-mpmc" },
-		{ DS_KIND_stack, "malloc-stack" },
-	};
-	int large_only = getenv("BENCH_LARGE_HASH_ONLY") != NULL;
+	struct plan p;
 	struct cont *c;
 	unsigned int i;
-	void *head;
+	int k;
 
-	for (i = large_only ? 1 : 0; i < 2; i++) {
-		if (arena_standalone_init(1U << 18)) {
+	for (k = 0; k < DS_KIND_MAX; k++) {
+		plan_of(k, nthreads_max, &p);
+		for (i = large_only() ? 1 : 0; p.keyed && i < 2; i++) {
+			if (arena_standalone_init(1U << 18)) {
+				fprintf(stderr, "bench: cannot map the standalone arena\n");
+				exit(1);
+			}
+			c = ds_user_cont(cname("malloc-", p.name), p.kind, ds_create(p.kind));
+			seq_run(c, BENCH_FILL, ranges[i], 0, ranges[i]);
+			figure("user", c, BENCH_LOOKUP, ranges[i], 0, 1);
+			if (p.kind == DS_KIND_hash)
+				figure("user", c, BENCH_UPDATE, ranges[i], 0, 1);
+			figure("user", c, BENCH_DELETE, ranges[i], 0, 1);
+			seq_run(c, BENCH_DELETE, ranges[i], ranges[i] / 2, ranges[i] - ranges[i] / 2);
+			user_mixes(c, ranges[i]);
+			arena_standalone_fini();
+		}
+		if (large_only() || !p.user_pairs)
+			continue;
+		if (arena_standalone_init(1U << 16)) {
 			fprintf(stderr, "bench: cannot map the standalone arena\n");
 			exit(1);
 		}
-		head = ds_create(DS_KIND_hash);
-		c = ds_user_cont("malloc-hash", DS_KIND_hash, head);
-		seq_run(c, BENCH_FILL, ranges[i], 0, ranges[i]);
-		figure("user", c, BENCH_LOOKUP, ranges[i], 0, 1);
-		figure("user", c, BENCH_UPDATE, ranges[i], 0, 1);
-		figure("user", c, BENCH_DELETE, ranges[i], 0, 1);
-		seq_run(c, BENCH_DELETE, ranges[i], ranges[i] / 2, ranges[i] - ranges[i] / 2);
-		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 1);
-		figure("user", c, BENCH_MIX, ranges[i], MIX_READ, 2);
-		figure("user", c, BENCH_MIX, ranges[i], MIX_HALF, 1);
-		figure("user", c, BENCH_MIX, ranges[i], MIX_HALF, 2);
-		figure("user", c, BENCH_MIX, ranges[i], MIX_WRITE, 1);
-		figure("user", c, BENCH_MIX, ranges[i], MIX_WRITE, 2);
-		arena_standalone_fini();
-	}
-	for (i = 0; !large_only && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (arena_standalone_init(1U << 16))
-			exit(1);
-		c = ds_user_cont(pairs[i].name, pairs[i].kind, ds_create(pairs[i].kind));
-		pair_suite("user", &c, 1);
+		c = ds_user_cont(cname("malloc-", p.name), p.kind, ds_create(p.kind));
+		pair_suite("user", &c, 1, p.threads);
 		arena_standalone_fini();
 	}
 }
@@ -1051,7 +1132,7 @@ static void mode_peers(void)
 		cs[1]->thread_fini = rcu_thr_fini;
 		seq_run(cs[0], BENCH_FILL, ranges[i], 0, ranges[i]);
 		seq_run(cs[1], BENCH_FILL, ranges[i], 0, ranges[i]);
-		keyed_suite("user", cs, 2, ranges[i]);
+		keyed_suite("user", cs, 2, ranges[i], 1);
 	}
 	ck_ring_init(&ring, 4096);
 	ck_fifo_mpmc_init(&fifo, calloc(1, sizeof(struct pnode)));
@@ -1062,7 +1143,7 @@ static void mode_peers(void)
 	cs[2] = user_cont("urcu-wfcqueue", NULL, NULL, wfcq_pair);
 	cs[3] = user_cont("ck_stack", NULL, NULL, ckstack_pair);
 	cs[4] = user_cont("urcu-lfstack", NULL, NULL, lfs_pair);
-	pair_suite("user", cs, 5);
+	pair_suite("user", cs, 5, MAX_THREADS);
 	rcu_unregister_thread();
 }
 

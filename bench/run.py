@@ -18,37 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 BIG = "+256k"   # suffix of the contenders of the build with 262144 buckets
 
-# (section, ours, peer, what the ratio says)
-PAIRS = [
-    ("kernel", "arena-hash", "bpf-hash", "BPF_MAP_TYPE_HASH"),
-    ("kernel", "arena-msqueue", "bpf-queue", "BPF_MAP_TYPE_QUEUE"),
-    ("kernel", "arena-mpmc", "bpf-queue", "BPF_MAP_TYPE_QUEUE"),
-    ("kernel", "arena-stack", "bpf-stack", "BPF_MAP_TYPE_STACK"),
-    ("kernel", "arena-pq", "bpf-rbtree", "bpf_rbtree kfuncs"),
-    ("kernel", "arena-tree", "bpf-rbtree", "bpf_rbtree kfuncs"),
-    ("kernel", "arena-btree", "bpf-rbtree", "bpf_rbtree kfuncs"),
-    ("kernel", "arena-skiplist", "bpf-rbtree", "bpf_rbtree kfuncs"),
-    ("kernel", "arena-list", "bpf-list", "bpf_list kfuncs"),
-    ("kernel", "arena-msqueue", "bpf-list", "bpf_list kfuncs"),
-    ("kernel", "arena-mpmc", "bpf-list", "bpf_list kfuncs"),
-    ("user", "user-arena-hash", "user-syscall-hash", "syscalls"),
-    ("user", "user-arena-hash", "malloc-hash", "same code, malloc'd"),
-    ("user", "user-arena-hash", "ck_hs", "Concurrency Kit"),
-    ("user", "user-arena-hash", "urcu-lfht", "liburcu"),
-    ("kernel", "arena-hash" + BIG, "bpf-hash" + BIG, "BPF_MAP_TYPE_HASH"),
-    ("user", "user-arena-hash" + BIG, "user-syscall-hash" + BIG, "syscalls"),
-    ("user", "user-arena-hash" + BIG, "malloc-hash" + BIG, "same code, malloc'd"),
-    ("user", "user-arena-hash" + BIG, "ck_hs", "Concurrency Kit"),
-    ("user", "user-arena-hash" + BIG, "urcu-lfht", "liburcu"),
-    ("user", "user-arena-msqueue", "malloc-msqueue", "same code, malloc'd"),
-    ("user", "user-arena-msqueue", "urcu-wfcqueue", "liburcu"),
-    ("user", "user-arena-msqueue", "ck_fifo_mpmc", "Concurrency Kit"),
-    ("user", "user-arena-mpmc", "malloc-mpmc", "same code, malloc'd"),
-    ("user", "user-arena-mpmc", "ck_ring", "Concurrency Kit"),
-    ("user", "user-arena-stack", "malloc-stack", "same code, malloc'd"),
-    ("user", "user-arena-stack", "ck_stack", "Concurrency Kit"),
-    ("user", "user-arena-stack", "urcu-lfstack", "liburcu"),
-]
+# What is compared with what is not listed here: the bench binary prints
+# "P <section> <ours> <peer> <label>" lines, from each registered
+# structure's capabilities (bench/plan.h).
 
 WORKLOADS = ["lookup", "update", "delete", "read-mostly", "balanced",
              "write-only", "push+pop", "insert+popmin"]
@@ -59,14 +31,21 @@ MIXED = [("mixed-user", "user-alone"), ("mixed-kernel", "kernel-alone"),
          ("mixed-total", "user+kernel-alone")]
 
 
+PAIRS = []    # (section, ours, peer, label, suffix), from the "P" lines
+
+
 def run_mode(binary, mode, suffix="", env=None):
-    """Run one mode; stderr (the progress line) passes through."""
+    """Run one mode; stderr (the progress line) passes through.  Returns
+    its figures, and the comparisons it declares (ours carrying @suffix)."""
     p = subprocess.run([binary, mode], stdout=subprocess.PIPE, text=True, env=env)
     if p.returncode != 0:
         sys.exit(f"bench: '{binary} {mode}' failed with status {p.returncode}")
     rows = []
     for line in p.stdout.splitlines():
         f = line.split()
+        if f and f[0] == "P" and len(f) >= 5:
+            PAIRS.append((f[1], f[2] + suffix, f[3], " ".join(f[4:]), suffix))
+            continue
         if not f or f[0] != "R":
             continue
         rows.append({
@@ -109,8 +88,18 @@ def main():
     idx = {(r["section"], r["workload"], r["keys"], r["threads"], r["contender"]): r
            for r in rows}
 
+    # A peer of the big build carries its suffix when that build measured
+    # it too (the BPF map, the syscalls, malloc'd memory), not otherwise
+    # (ck_hs and urcu run once, at both key counts).
+    names = {r["contender"] for r in rows}
+    pairs = []
+    for sec, ours, peer, label, sfx in PAIRS:
+        if sfx and peer + sfx in names:
+            peer += sfx
+        if (sec, ours, peer, label) not in pairs:
+            pairs.append((sec, ours, peer, label))
     comps = []
-    for sec, ours, peer, label in PAIRS:
+    for sec, ours, peer, label in pairs:
         for wl in WORKLOADS:
             for keys in sorted({r["keys"] for r in rows}):
                 for thr in (1, 2):
