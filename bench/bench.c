@@ -10,6 +10,8 @@
  *   bench peers   Concurrency Kit and liburcu on the same key stream
  *   bench prof    the pieces of a kernel-side arena hash lookup, timed
  *                 one at a time (where the time goes)
+ *   bench plan    what each registered structure is measured with and
+ *                 against (plan.h), measuring nothing
  *
  * Every figure: one warm-up run, then three runs; the median is printed
  * as "R <section> <workload> <keys> <threads> <contender> <ops/s> <r1> <r2> <r3>".
@@ -18,7 +20,8 @@
  * time, and the figure is the sum over threads.  The last two fields are
  * the share of operations that succeeded and the share of wall time the
  * thread(s) had a CPU (last run; mean over threads).
- * BENCH_QUICK=1 in the environment shortens the runs.
+ * BENCH_QUICK=1 in the environment shortens the runs; BENCH_ONLY=<name>
+ * measures that structure alone (kern, sa, plan).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -62,6 +65,7 @@
 static double run_sec = 0.25;
 static int nthreads_max = MAX_THREADS;
 static int fig_no;
+static int only_kind = -1;	/* BENCH_ONLY=<name>: that structure alone */
 
 /* ------------------------------------------------------------ contenders */
 
@@ -732,6 +736,8 @@ static void mode_kern(void)
 	int k;
 
 	for (k = 0; k < DS_KIND_MAX; k++) {
+		if (only_kind >= 0 && k != only_kind)
+			continue;
 		plan_of(k, nthreads_max, &p);
 		plan_print(&p);
 		for (i = large_only() ? 1 : 0; p.keyed && i < 2; i++)
@@ -802,6 +808,8 @@ static void mode_sa(void)
 	int k;
 
 	for (k = 0; k < DS_KIND_MAX; k++) {
+		if (only_kind >= 0 && k != only_kind)
+			continue;
 		plan_of(k, nthreads_max, &p);
 		for (i = large_only() ? 1 : 0; p.keyed && i < 2; i++) {
 			if (arena_standalone_init(1U << 18)) {
@@ -1147,14 +1155,40 @@ static void mode_peers(void)
 	rcu_unregister_thread();
 }
 
+/* The plan of every registered structure, measuring nothing: its P lines,
+ * and one "S <name> <suites> <threads>" line. */
+static void mode_plan(void)
+{
+	struct plan p;
+	int k;
+
+	for (k = 0; k < DS_KIND_MAX; k++) {
+		if (only_kind >= 0 && k != only_kind)
+			continue;
+		plan_of(k, nthreads_max, &p);
+		printf("S %s %s%s%s%s %d\n", p.name, p.keyed ? "keyed," : "",
+		       p.ordered ? "ordered," : "", p.pairs ? "pairs," : "",
+		       p.user_pairs ? "user-pairs," : "", p.threads);
+		plan_print(&p);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *q = getenv("BENCH_QUICK");
+	const char *q = getenv("BENCH_QUICK"), *only = getenv("BENCH_ONLY");
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s kern|sa|peers|prof\n", argv[0]);
+		fprintf(stderr, "usage: %s kern|sa|peers|prof|plan\n", argv[0]);
 		return 2;
+	}
+	if (only && *only) {
+		only_kind = ds_kind_by_name(only);
+		if (only_kind < 0) {
+			fprintf(stderr, "bench: BENCH_ONLY: unknown structure '%s' "
+				"(skeleton -D help lists them)\n", only);
+			return 2;
+		}
 	}
 	if (q && *q && strcmp(q, "0"))
 		run_sec = 0.03;
@@ -1171,8 +1205,11 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "prof")) {
 		mode_prof();
 		mode_prof_graph();
+	} else if (!strcmp(argv[1], "plan")) {
+		mode_plan();
+		return 0;
 	} else {
-		fprintf(stderr, "bench: unknown mode '%s' (kern|sa|peers|prof)\n", argv[1]);
+		fprintf(stderr, "bench: unknown mode '%s' (kern|sa|peers|prof|plan)\n", argv[1]);
 		return 2;
 	}
 	fprintf(stderr, "\n");

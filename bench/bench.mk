@@ -55,11 +55,16 @@ $(BENCH_OUT)/graph.bpf.o: $(BENCH_OUT)/graph.tmp.o
 
 bench-build: $(BENCH_OUT)/bench $(BENCH_BIG)/bench
 
+# tests/cli/test_bench.sh runs the plan and a quick figure or two: the
+# bench is built by `make test` too, so a change that breaks it shows.
+test-build: $(BENCH_OUT)/bench
+
 # `make bench` runs the allocator benchmark (bench/alloc.mk) last; with
-# BENCH_QUICK=1 on fewer pairs and the minimum of runs.
+# BENCH_QUICK=1 on fewer pairs and the minimum of runs.  DS=<name>: only
+# that structure (and the peers it is compared with).
 bench: deps
 	$(Q)$(MAKE) bench-build bench-alloc-build
-	$(Q)python3 bench/run.py $(BENCH_OUT)/bench $(BENCH_BIG)/bench
+	$(Q)$(if $(DS),BENCH_ONLY=$(DS)) python3 bench/run.py $(BENCH_OUT)/bench $(BENCH_BIG)/bench
 	$(Q)$(MAKE) bench-alloc $(if $(BENCH_QUICK),ALLOC_BENCH_ARGS="--pairs 200000 --runs 3")
 
 # Verifier work per program of the driver's object (instructions processed
