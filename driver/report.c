@@ -193,6 +193,9 @@ void report_print(FILE *f, const struct run_result *r)
 			(long long)r->ds.current_elements, (long long)r->mem.current);
 	if (r->ds_note)
 		fprintf(f, "  %s\n", r->ds_note);
+	if (r->ds.takeovers)
+		fprintf(f, "  Taken over from contexts that died holding them: %llu\n",
+			(unsigned long long)r->ds.takeovers);
 	if (r->has_ebr)
 		fprintf(f, "  Reclamation (EBR): epoch %llu, %llu advances, %llu refused, "
 			"%llu stalls, %llu dead threads reaped\n",
@@ -289,8 +292,9 @@ int report_json(const char *path, const struct run_result *r)
 			(unsigned long long)r->ebr.epoch, (unsigned long long)r->ebr.advances,
 			(unsigned long long)r->ebr.blocked, (unsigned long long)r->ebr.stalls,
 			(unsigned long long)r->ebr.reaped);
-	fprintf(f, "  \"elements\": %lld,\n  \"expected_elements\": %lld,\n",
-		(long long)r->ds.current_elements, (long long)r->expected);
+	fprintf(f, "  \"elements\": %lld,\n  \"expected_elements\": %lld,\n"
+		"  \"takeovers\": %llu,\n", (long long)r->ds.current_elements,
+		(long long)r->expected, (unsigned long long)r->ds.takeovers);
 	if (r->relay)
 		relay_json(f, r->relay);
 	fprintf(f, "  \"verification\": %s\n}\n",

@@ -52,8 +52,7 @@ static __always_inline int ds_btree_lock(struct ds_btree_head __arena *h)
 	__u32 i;
 
 	for (i = ARENA_ZERO; i < DS_BTREE_BPF_LOCK_TRIES && can_loop; i++)
-		if (!arena_atomic_load(&h->lock.locked) &&
-		    arena_atomic_cmpxchg(&h->lock.locked, 0, 1) == 0)
+		if (arena_spin_trylock(&h->lock))
 			return 0;
 	return DS_ERROR_BUSY;
 #else
@@ -721,7 +720,7 @@ walked:
 	return DS_SUCCESS;
 }
 
-DS_DEFINE_STATS_FNS(btree)
+DS_DEFINE_STATS_FNS_LOCKED(btree)
 DS_DEFINE_NO_QUIESCE(btree)	/* nodes and records are freed under the lock */
 
 DS_DEFINE_METADATA(btree,

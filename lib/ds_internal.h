@@ -125,12 +125,18 @@ static __always_inline void ds_counters_reset(struct ds_counters __arena *c)
  * function: get_stats / reset_stats over a `struct ds_counters stats`
  * member of the head, the verify reason, and ds_<name>_new().
  */
-#define DS_DEFINE_STATS_FNS(name)						\
+#define DS_DEFINE_STATS_FNS(name) DS_DEFINE_STATS_FNS_X(name, (void)0)
+/* ... for a head with an arena_spinlock `lock`: its take-overs are counted. */
+#define DS_DEFINE_STATS_FNS_LOCKED(name)					\
+	DS_DEFINE_STATS_FNS_X(name, out->takeovers = arena_atomic_load(&h->lock.recovered))
+/* @extra: a statement that adds to *out what the head alone knows. */
+#define DS_DEFINE_STATS_FNS_X(name, extra)					\
 DS_API int ds_##name##_get_stats(struct ds_##name##_head __arena *h __arg_arena, \
 				 struct ds_stats *out)			\
 {									\
 	arena_bind();							\
 	ds_counters_sum(&h->stats, out);				\
+	extra;								\
 	return DS_SUCCESS;						\
 }									\
 DS_API int ds_##name##_reset_stats(struct ds_##name##_head __arena *h __arg_arena) \

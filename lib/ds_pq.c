@@ -45,8 +45,7 @@ static __always_inline int ds_pq_lock(struct ds_pq_head __arena *h)
 	__u32 i;
 
 	for (i = ARENA_ZERO; i < DS_PQ_BPF_LOCK_TRIES && can_loop; i++)
-		if (!arena_atomic_load(&h->lock.locked) &&
-		    arena_atomic_cmpxchg(&h->lock.locked, 0, 1) == 0)
+		if (arena_spin_trylock(&h->lock))
 			return 0;
 	return DS_ERROR_BUSY;
 #else
@@ -361,7 +360,7 @@ DS_API int ds_pq_verify(struct ds_pq_head __arena *h __arg_arena)
 	return DS_SUCCESS;
 }
 
-DS_DEFINE_STATS_FNS(pq)
+DS_DEFINE_STATS_FNS_LOCKED(pq)
 DS_DEFINE_NO_QUIESCE(pq)	/* nothing is freed: elements live in the array */
 
 DS_DEFINE_METADATA(pq,

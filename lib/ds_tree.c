@@ -32,8 +32,7 @@ static __always_inline int ds_tree_lock(struct ds_tree_head __arena *h)
 	__u32 i;
 
 	for (i = ARENA_ZERO; i < DS_TREE_BPF_LOCK_TRIES && can_loop; i++)
-		if (!arena_atomic_load(&h->lock.locked) &&
-		    arena_atomic_cmpxchg(&h->lock.locked, 0, 1) == 0)
+		if (arena_spin_trylock(&h->lock))
 			return 0;
 	return DS_ERROR_BUSY;
 #else
@@ -502,7 +501,7 @@ walked:
 	return DS_SUCCESS;
 }
 
-DS_DEFINE_STATS_FNS(tree)
+DS_DEFINE_STATS_FNS_LOCKED(tree)
 DS_DEFINE_NO_QUIESCE(tree)	/* nodes are freed under the lock: nothing deferred */
 
 DS_DEFINE_METADATA(tree,

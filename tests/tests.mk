@@ -80,6 +80,15 @@ $(TEST_OUT)/corrupt_arena: tests/cli/corrupt_arena.c $(LIB_A)
 
 TEST_BINS += $(TEST_OUT)/corrupt_arena
 
+# tests/cli/test_dead_holder.sh: a second process that takes the driver's
+# structure lock and is killed holding it.
+$(TEST_OUT)/hold_lock: tests/cli/hold_lock.c $(LIB_A)
+	$(call msg,TEST-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Ilib $< $(LIB_A) $(LDLIBS) -o $@
+
+TEST_BINS += $(TEST_OUT)/hold_lock
+
 LINCHECK_BIN := $(OUTPUT)/lincheck
 
 test-build: all $(TEST_BINS) $(OUTPUT)/lincheck

@@ -144,6 +144,8 @@ struct ds_op_stats {
 struct ds_stats {
 	struct ds_op_stats ops[DS_OP_MAX];
 	__s64 current_elements;	/* successful inserts - deletes - pops */
+	__u64 takeovers;	/* holds (a lock, a claimed slot) taken over
+				 * from a context that died holding them */
 };
 
 /* Why verify said DS_ERROR_CORRUPT: stored in the head's verify_reason. */

@@ -8,9 +8,13 @@
 
 #include "common.h"
 
+/* The holder word of a lock taken by a BPF program: this bit and its CPU
+ * slot.  Anything else non-zero is a userspace thread's identity. */
+#define ARENA_LOCK_KERNEL	(1ULL << 63)
+
 struct arena_spinlock {
-	__u32 locked;
-	__u32 owner;		/* arena_slot() of the holder, for debugging */
+	__u64 holder;		/* 0: free; else who holds it (see above) */
+	__u64 recovered;	/* taken over from a holder that died */
 };
 
 #endif /* __LIBARENA_DS_LOCK_H */
