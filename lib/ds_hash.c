@@ -127,7 +127,7 @@ DS_API int ds_hash_init(struct ds_hash_head __arena *h __arg_arena)
 DS_API __u32 ds_hash_size(struct ds_hash_head __arena *h __arg_arena)
 {
 	arena_bind();
-	return arena_atomic_load_acquire(&h->nbuckets);
+	return ds_hash_nbuckets(h);
 }
 
 #define DS_HASH_UNLINKED 1	/* ds_hash_find_step: sc->curr to retire */
@@ -146,7 +146,7 @@ static __always_inline int ds_hash_find_step(struct ds_hash_head __arena *h,
 	__u64 __arena *prev;
 	__u64 link, next, t = sc->key;
 
-	start = ds_hash_dummy_node(h, (__u32)(sc->hv & (ds_hash_size(h) - 1)));
+	start = ds_hash_dummy_node(h, (__u32)(sc->hv & (ds_hash_nbuckets(h) - 1)));
 	prev = &start->next;
 	link = arena_atomic_load_acquire(prev);
 	while (can_loop) {
@@ -223,7 +223,7 @@ DS_API int ds_hash_maintain(struct ds_hash_head __arena *h __arg_arena);
 static __always_inline void ds_hash_counted(struct ds_hash_head __arena *h, __s64 d)
 {
 	__s64 old = arena_atomic_fetch_add(&h->cnt[arena_slot()].n, d), n;
-	__u32 size = ds_hash_size(h);
+	__u32 size = ds_hash_nbuckets(h);
 
 	/* Small tables look more often (every size changes of a slot). */
 	if (old & ((size < DS_HASH_CHECK_EVERY ? size : DS_HASH_CHECK_EVERY) - 1))

@@ -34,6 +34,13 @@ static __always_inline __u32 ds_hash_bucket_of(__u64 key)
 	return (__u32)(ds_hash_mix(key) & DS_HASH_MASK);
 }
 
+/* The table's size, inline: ds_hash_size() is a global function, a real
+ * call in BPF, and every operation needs the size first. */
+static __always_inline __u32 ds_hash_nbuckets(struct ds_hash_head __arena *h)
+{
+	return arena_atomic_load_acquire(&h->nbuckets);
+}
+
 /* Node view of the dummy of bucket @b (b < h->span, its segment exists). */
 static __always_inline struct ds_hash_node __arena *
 ds_hash_dummy_node(struct ds_hash_head __arena *h, __u32 b)
@@ -86,7 +93,7 @@ static __always_inline int ds_hash_lookup(struct ds_hash_head __arena *h, __u64 
 					  __u64 *value, struct ds_hash_node __arena **found)
 {
 	struct ds_hash_node __arena *curr;
-	__u32 size = ds_hash_size(h);
+	__u32 size = ds_hash_nbuckets(h);
 	__u64 link, t = ds_hash_rev(hv), o;
 
 	link = arena_atomic_load_acquire(&ds_hash_dummy_node(h, (__u32)(hv & (size - 1)))->next);
