@@ -6,7 +6,7 @@
  * long openat() takes while the driver's hooks run on the broken structure.
  *
  *   corrupt_arena PIN HEAD PAGES KIND MODE SECONDS
- *     KIND: list | hash;  MODE: cycle | wild | zero
+ *     KIND: list | hash | msqueue | stack;  MODE: cycle | wild | zero
  *   Corrupts again every 50 ms for the first half of SECONDS (workers may
  *   unlink the bad node), times openat() of /etc/hostname throughout, and
  *   prints "corrupted N times; openat: CALLS calls, max MS ms".
@@ -22,6 +22,8 @@
 #include <bpf/bpf.h>
 #include <libarena-ds/ds_list.h>
 #include <libarena-ds/ds_hash.h>
+#include <libarena-ds/ds_msqueue.h>
+#include <libarena-ds/ds_stack.h>
 
 
 static __u64 base_end;
@@ -68,6 +70,11 @@ static int corrupt(void *head, const char *kind, const char *mode)
 
 	if (!strcmp(kind, "list"))
 		return corrupt_chain(&((struct ds_list_head *)head)->first, mode, 20);
+	/* Queue and stack nodes link at the list's offset. */
+	if (!strcmp(kind, "msqueue"))
+		return corrupt_chain(&((struct ds_msqueue_head *)head)->head, mode, 20);
+	if (!strcmp(kind, "stack"))
+		return corrupt_chain(&((struct ds_stack_head *)head)->top, mode, 20);
 	/*
 	 * hash: one split-ordered list; the element right after each of the
 	 * first buckets' dummies gets it (zero: one page is enough).  A link
@@ -102,7 +109,7 @@ int main(int argc, char **argv)
 	void *head, *m;
 
 	if (argc != 7) {
-		fprintf(stderr, "usage: corrupt_arena PIN HEAD PAGES list|hash cycle|wild|zero SECONDS\n");
+		fprintf(stderr, "usage: corrupt_arena PIN HEAD PAGES list|hash|msqueue|stack cycle|wild|zero SECONDS\n");
 		return 2;
 	}
 	head = (void *)strtoull(argv[2], NULL, 0);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 16, item 1: a second process maps a running driver's arena
-# (SKELETON_TEST_PIN) and corrupts the live structure (a cycle, a wild link,
+# (SKELETON_TEST_PIN) and corrupts the live structure (list, hash, msqueue,
+# stack: a cycle, a wild link,
 # a zeroed page) while threads, kernel workers and hooks run.  The driver
 # must end within -d + 2 s of its start with a CORRUPT verdict and exit 1,
 # openat() must stay fast meanwhile (the hooks run on every openat of the
@@ -46,7 +47,8 @@ corrupt_run() {
 	echo "$t1 - $t0" | bc >"$out.secs"
 }
 
-for case in ${CORRUPT_CASES:-list:cycle list:wild list:zero hash:cycle hash:wild hash:zero}; do
+for case in ${CORRUPT_CASES:-list:cycle list:wild list:zero hash:cycle hash:wild hash:zero \
+	msqueue:cycle msqueue:wild msqueue:zero stack:cycle stack:wild stack:zero}; do
 	kind=${case%%:*} mode=${case##*:}
 	corrupt_run "$kind" "$mode"
 	out=$tmp/$kind-$mode
