@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 16, item 1: a second process maps a running driver's arena
 # (SKELETON_TEST_PIN) and corrupts the live structure (list, hash, msqueue,
-# stack: a cycle, a wild link,
-# a zeroed page) while threads, kernel workers and hooks run.  The driver
+# stack: a cycle, a wild link, a zeroed page) while threads, kernel workers
+# and hooks run.  The driver
 # must end within -d + 2 s of its start with a CORRUPT verdict and exit 1,
 # openat() must stay fast meanwhile (the hooks run on every openat of the
 # machine: no call slower than 10 ms), and nothing may stay attached.
