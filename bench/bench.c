@@ -10,6 +10,8 @@
  *   bench peers   Concurrency Kit and liburcu on the same key stream
  *   bench prof    the pieces of a kernel-side arena hash lookup, timed
  *                 one at a time (where the time goes)
+ *   bench scale   lookups of each keyed structure at 1k, 64k and 1M keys,
+ *                 next to BPF_MAP_TYPE_HASH (how cost grows with size)
  *   bench plan    what each registered structure is measured with and
  *                 against (plan.h), measuring nothing
  *
@@ -1155,6 +1157,50 @@ static void mode_peers(void)
 	rcu_unregister_thread();
 }
 
+/*
+ * How lookup cost grows with the table: each keyed structure at 1k, 64k and
+ * 1M keys (created at its default size: it grows while filled), next to
+ * BPF_MAP_TYPE_HASH of max_entries = keys, kernel loops on 1 and 2 threads,
+ * userspace direct reads and bpf_map_lookup_elem syscalls on 1.
+ */
+static void mode_scale(void)
+{
+	static const __u32 ranges[] = { 1024, 65536, 1048576 };
+	struct cont *k[2], *u[2];
+	struct bench_bpf *s;
+	struct plan p;
+	unsigned int i;
+	int kind, t;
+
+	for (kind = 0; kind < DS_KIND_MAX; kind++) {
+		if (only_kind >= 0 && kind != only_kind)
+			continue;
+		plan_of(kind, nthreads_max, &p);
+		if (!p.keyed)
+			continue;
+		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+			s = kern_load(kind, ranges[i]);
+			k[0] = kern_cont(cname("arena-", p.name), s->progs.arena_run);
+			k[1] = kern_cont("bpf-hash", s->progs.hmap_run);
+			seq_run(k[0], BENCH_FILL, ranges[i], 0, ranges[i]);
+			seq_run(k[1], BENCH_FILL, ranges[i], 0, ranges[i]);
+			u[0] = ds_user_cont(cname("user-arena-", p.name), kind, s->bss->ds_head);
+			u[1] = calloc(1, sizeof(*u[1]));
+			u[1]->name = "user-syscall-hash";
+			u[1]->batch = user_batch;
+			u[1]->op = sys_op;
+			u[1]->fd = bpf_map__fd(s->maps.hmap);
+			for (t = 1; t <= MAX_THREADS; t++) {
+				figure("scale", k[0], BENCH_LOOKUP, ranges[i], 0, t);
+				figure("scale", k[1], BENCH_LOOKUP, ranges[i], 0, t);
+			}
+			figure("scale", u[0], BENCH_LOOKUP, ranges[i], 0, 1);
+			figure("scale", u[1], BENCH_LOOKUP, ranges[i], 0, 1);
+			kern_unload(s);
+		}
+	}
+}
+
 /* The plan of every registered structure, measuring nothing: its P lines,
  * and one "S <name> <suites> <threads>" line. */
 static void mode_plan(void)
@@ -1179,7 +1225,7 @@ int main(int argc, char **argv)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s kern|sa|peers|prof|plan\n", argv[0]);
+		fprintf(stderr, "usage: %s kern|sa|peers|prof|scale|plan\n", argv[0]);
 		return 2;
 	}
 	if (only && *only) {
@@ -1205,11 +1251,13 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "prof")) {
 		mode_prof();
 		mode_prof_graph();
+	} else if (!strcmp(argv[1], "scale")) {
+		mode_scale();
 	} else if (!strcmp(argv[1], "plan")) {
 		mode_plan();
 		return 0;
 	} else {
-		fprintf(stderr, "bench: unknown mode '%s' (kern|sa|peers|prof|plan)\n", argv[1]);
+		fprintf(stderr, "bench: unknown mode '%s' (kern|sa|peers|prof|scale|plan)\n", argv[1]);
 		return 2;
 	}
 	fprintf(stderr, "\n");

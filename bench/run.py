@@ -79,7 +79,7 @@ def main():
     quick = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
     t0 = time.time()
     rows = []
-    for mode in ("kern", "sa", "peers", "prof"):
+    for mode in ("kern", "sa", "peers", "prof", "scale"):
         rows += run_mode(binary, mode)
     if len(sys.argv) > 2:
         env = dict(os.environ, BENCH_LARGE_HASH_ONLY="1")
@@ -159,6 +159,34 @@ def main():
         print(f"{c['section']:6} {c['workload']:13} {c['keys']:>6} {c['threads']:>3}  "
               f"{c['ours']:{wo}} {fmt(c['ours_ops']):>10}  {c['peer']:{wp}} "
               f"{fmt(c['peer_ops']):>10}  {c['ratio']:8.2f}x  {oncpu(c):>9}")
+    # How lookup cost grows with the table (bench scale): ns per lookup
+    # per thread, and ours/peer, at each size.
+    size = []
+    srows = [r for r in rows if r["section"] == "scale"]
+    if srows:
+        print()
+        print("lookup cost by table size (bench scale): ns per lookup per thread, ours/peer")
+        keys = sorted({r["keys"] for r in srows})
+        print(f"  {'contender':22} {'thr':>3} " + " ".join(f"{k:>14}" for k in keys))
+        peer_of = {"user-arena": "user-syscall-hash", "arena": "bpf-hash"}
+        for name, thr in sorted({(r["contender"], r["threads"]) for r in srows}):
+            cells = []
+            for k in keys:
+                r = idx.get(("scale", "lookup", k, thr, name))
+                if not r or not r["ops_per_sec"]:
+                    cells.append(f"{'-':>14}")
+                    continue
+                ns = thr * 1e9 / r["ops_per_sec"]
+                peer = next((v for p, v in peer_of.items()
+                             if name.startswith(p + "-")), None)
+                b = idx.get(("scale", "lookup", k, thr, peer)) if peer else None
+                ratio = r["ops_per_sec"] / b["ops_per_sec"] if b and b["ops_per_sec"] else None
+                size.append({"contender": name, "threads": thr, "keys": k,
+                             "ns_per_lookup": round(ns, 2),
+                             "vs_peer": round(ratio, 3) if ratio else None, "peer": peer})
+                cells.append(f"{ns:7.1f} ns" + (f" {ratio:4.2f}x" if ratio else "      "))
+            print(f"  {name:22} {thr:>3} " + " ".join(f"{c:>14}" for c in cells))
+
     print()
     print("read-mostly hash, 2 threads / 1 thread:")
     for s in scaling:
@@ -214,7 +242,8 @@ def main():
     }
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump({"meta": meta, "figures": rows, "comparisons": comps,
-                   "scaling": scaling, "profile": profile}, f, indent=1)
+                   "scaling": scaling, "profile": profile,
+                   "size": size}, f, indent=1)
     chart(rows)
     print(f"\nwrote bench/results.json and bench/throughput.svg "
           f"({meta['seconds']} s)", file=sys.stderr)
