@@ -672,6 +672,15 @@ static void plant_empty_slot_seq(void *p)
 	h->slots[(h->tail + 100) & DS_MPMC_MASK].seq += 1;	/* an empty slot looks full */
 }
 
+static void plant_skip_record(void *p)
+{
+	struct ds_mpmc_head *h = p;
+	__u64 pos = h->head + 1;
+
+	/* a full slot marked passed by for another position */
+	h->slots[pos & DS_MPMC_MASK].seq = DS_MPMC_SKIP | (pos + 1);
+}
+
 static void plant_capacity(void *p)
 {
 	struct ds_mpmc_head *h = p;
@@ -688,6 +697,7 @@ static const struct unit_corruption corruptions[] = {
 	CORRUPTION(count, DS_CORRUPT_COUNT),
 	CORRUPTION(full_slot_seq, DS_CORRUPT_SHAPE),
 	CORRUPTION(empty_slot_seq, DS_CORRUPT_SHAPE),
+	CORRUPTION(skip_record, DS_CORRUPT_SHAPE),
 	CORRUPTION(capacity, DS_CORRUPT_SHAPE),
 };
 
