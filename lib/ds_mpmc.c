@@ -10,6 +10,8 @@
  *   seq == p             empty, ready for the producer of position p
  *   seq == p + 1         full, ready for the consumer of position p
  *   seq == p + capacity  consumed, ready for the producer of p + capacity
+ *   seq == SKIP | x      out of use (a producer's stuck claim, below): the
+ *                        positions of this slot up to x are passed by
  * A producer claims position p by a CAS of tail from p to p + 1 after it
  * saw seq == p, writes key and value, then publishes with a CAS of seq from
  * p to p + 1.  A consumer reads key and value after it saw seq == p + 1,
@@ -54,7 +56,9 @@
  * A live context taken for dead therefore costs a retry or a slot for a
  * while, never an element lost or stored twice.  The stamp only decides
  * when a takeover happens, never whether it is safe (a stale stamp makes it
- * early).  Only a slot found claimed costs more than the two CASes.
+ * early).  The cost is paid when a slot is found claimed; otherwise it is
+ * one CAS on seq instead of a store on each side, and a consumer that finds
+ * the ring empty reads tail once (to tell an empty slot from a claimed one).
  *
  * The slots are part of the head (ds_create() allocates it with
  * arena_alloc_large()), so init allocates nothing and every operation,
