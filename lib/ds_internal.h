@@ -145,6 +145,11 @@ DS_API int ds_##name##_reset_stats(struct ds_##name##_head __arena *h __arg_aren
 	ds_counters_reset(&h->stats);					\
 	return DS_SUCCESS;						\
 }									\
+DS_DEFINE_STATS_MISC(name)
+
+/* The same without get_stats / reset_stats, for a structure that adds to
+ * its counters (ds_mpmc.c). */
+#define DS_DEFINE_STATS_MISC(name)						\
 DS_API __u32 ds_##name##_verify_reason(struct ds_##name##_head __arena *h __arg_arena) \
 {									\
 	arena_bind();							\

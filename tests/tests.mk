@@ -89,6 +89,15 @@ $(TEST_OUT)/hold_lock: tests/cli/hold_lock.c $(LIB_A)
 
 TEST_BINS += $(TEST_OUT)/hold_lock
 
+# tests/cli/test_mpmc_dead.sh: a second process whose child claims a slot of
+# the driver's live mpmc ring and is killed holding it.
+$(TEST_OUT)/mpmc_die: tests/cli/mpmc_die.c $(LIB_A)
+	$(call msg,TEST-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+TEST_BINS += $(TEST_OUT)/mpmc_die
+
 LINCHECK_BIN := $(OUTPUT)/lincheck
 
 test-build: all $(TEST_BINS) $(OUTPUT)/lincheck

@@ -20,11 +20,22 @@
 #endif
 #define DS_MPMC_MASK ((__u64)DS_MPMC_CAPACITY - 1)
 
+/*
+ * Flags of a slot's sequence number (positions stay below 2^62): SKIP, the
+ * slot was taken from a producer that stalled after its claim and every
+ * lap passes it by (the low bits: the last position that did); REL, that
+ * producer has come back and will not write the slot again.
+ */
+#define DS_MPMC_SKIP	(1ULL << 63)
+#define DS_MPMC_REL	(1ULL << 62)
+#define DS_MPMC_POS	(DS_MPMC_REL - 1)
+
 struct ds_mpmc_slot {
-	__u64 seq;		/* turn of this slot, see above */
+	__u64 seq;		/* turn of this slot, see lib/ds_mpmc.c */
 	__u64 key;
 	__u64 value;
-	__u64 pad;
+	__u64 stuck;		/* state (low 32 bits of seq) << 32 | when it was
+				 * first seen stuck (ns >> 10) */
 };
 
 struct ds_mpmc_head {
@@ -32,6 +43,9 @@ struct ds_mpmc_head {
 	__u64 head ARENA_ALIGNED_CL;	/* next position to dequeue */
 	__u32 capacity ARENA_ALIGNED_CL;
 	__u32 verify_reason;
+	__u64 abandoned;	/* stuck claims taken over (either side) */
+	__s64 lost;		/* elements claimed by a consumer that never came
+				 * back for its slot (taken over, not reclaimed) */
 	struct ds_counters stats;
 	struct ds_mpmc_slot slots[DS_MPMC_CAPACITY];
 };

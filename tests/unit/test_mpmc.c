@@ -1,9 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of ds_mpmc.h (bounded MPMC ring) on a standalone arena. */
 #include <sched.h>
+#include <unistd.h>
 #include "unit.h"
 
+/*
+ * White-box: the ring's code with a short stuck timeout and a hook where a
+ * producer has claimed its position (before it publishes) and where a
+ * consumer has claimed its own (before it frees the slot).
+ */
+#define STUCK_MS 20
+#define DS_MPMC_STUCK_NS (STUCK_MS * 1000000ULL)
+static void mpmc_hook(int where);
+#define DS_MPMC_HOOK(where) mpmc_hook(where)
+#include "ds_mpmc.c"
+
 #define CAP DS_MPMC_CAPACITY
+
+/* What the calling thread does at the hook point hook_at. */
+enum { HOOK_NONE, HOOK_DIE, HOOK_STALL, HOOK_RANDOM };
+static __thread int hook_act, hook_at;
+static __thread unsigned int hook_seed;
+static int hook_reached, hook_go;
+
+static void mpmc_hook(int where)
+{
+	if (hook_act == HOOK_NONE || (hook_at && where != hook_at))
+		return;
+	if (hook_act == HOOK_RANDOM) {
+		/* now and then, stalled past the timeout */
+		if (rand_r(&hook_seed) % 128 == 0)
+			usleep(STUCK_MS * 1500);
+		return;
+	}
+	__atomic_store_n(&hook_reached, 1, __ATOMIC_RELEASE);
+	if (hook_act == HOOK_DIE)
+		pthread_exit(NULL);	/* dies holding its claim */
+	while (!__atomic_load_n(&hook_go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	hook_act = HOOK_NONE;
+}
+
+static void hook_reset(void)
+{
+	__atomic_store_n(&hook_reached, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&hook_go, 0, __ATOMIC_RELAXED);
+}
+
+static void hook_wait_reached(void)
+{
+	int i;
+
+	for (i = 0; i < 10000 && !__atomic_load_n(&hook_reached, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	assert_true(__atomic_load_n(&hook_reached, __ATOMIC_ACQUIRE));
+}
+
+/* Past the timeout, with a margin for a loaded machine. */
+static void past_timeout(void)
+{
+	usleep(STUCK_MS * 3000);
+}
 
 static struct ds_mpmc_head *mpmc_new(void)
 {
@@ -139,6 +196,7 @@ struct mpmc_stress {
 	int producers_done;
 	unsigned long errors;		/* unexpected return codes */
 	unsigned long dups, bad, order;	/* duplicate, malformed, out-of-order values */
+	int stall;			/* workers stall at the hooks now and then */
 };
 
 struct mpmc_worker {
@@ -156,9 +214,16 @@ static void *mpmc_producer(void *arg)
 
 	unsigned long fulls = 0;
 
+	if (s->stall) {
+		hook_act = HOOK_RANDOM;
+		hook_seed = w->id + 1;
+	}
 	pthread_barrier_wait(&s->barrier);
 	for (i = 0; i < s->n; i++) {
 		while ((rc = ds_mpmc_insert(s->h, w->id, (__u64)w->id << 32 | i)) != DS_SUCCESS) {
+			/* BUSY: taken over DS_MPMC_RETRIES times, not stored */
+			if (rc == DS_ERROR_BUSY && s->stall)
+				continue;
 			/* FULL for this long: the consumers are gone. */
 			if (rc != DS_ERROR_FULL || ++fulls > 100000000) {
 				__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
@@ -181,6 +246,10 @@ static void *mpmc_consumer(void *arg)
 	__u64 k = 0, v = 0, p, i;
 	int rc, done;
 
+	if (s->stall) {
+		hook_act = HOOK_RANDOM;
+		hook_seed = w->id + 101;
+	}
 	pthread_barrier_wait(&s->barrier);
 	while (__atomic_load_n(&s->consumed, __ATOMIC_RELAXED) < total) {
 		if ((++it & 15) == 0) {
@@ -220,15 +289,14 @@ static void *mpmc_consumer(void *arg)
 	return NULL;
 }
 
-static void test_mpmc_stress(void **state)
+static void mpmc_stress_run(unsigned long n, int stall)
 {
-	struct mpmc_stress s = { .n = unit_scale(400000) };
+	struct mpmc_stress s = { .n = n, .stall = stall };
 	struct mpmc_worker w[NPROD + NCONS];
 	struct ds_stats st;
 	unsigned long i;
 	int t, p;
 
-	(void)state;
 	s.h = mpmc_new();
 	for (p = 0; p < NPROD; p++) {
 		s.seen[p] = calloc(s.n, 1);
@@ -260,6 +328,284 @@ static void test_mpmc_stress(void **state)
 	ds_mpmc_get_stats(s.h, &st);
 	assert_int_equal(st.current_elements, 0);
 	assert_int_equal(st.ops[DS_OP_INSERT].count - st.ops[DS_OP_INSERT].failures, NPROD * s.n);
+	assert_int_equal(s.h->lost, 0);
+	if (stall)
+		print_message("# mpmc stalls: %llu claims taken over\n",
+			      (unsigned long long)s.h->abandoned);
+}
+
+static void test_mpmc_stress(void **state)
+{
+	(void)state;
+	mpmc_stress_run(unit_scale(400000), 0);
+}
+
+/* ---- contexts that die or stall between their claim and its completion */
+
+struct mpmc_one {
+	struct ds_mpmc_head *h;
+	int act;		/* HOOK_* at the hook */
+	int at;			/* DS_MPMC_HOOK_* */
+	__u64 key, value;	/* enqueued, or dequeued */
+	int rc;
+};
+
+static void *mpmc_one_enqueue(void *arg)
+{
+	struct mpmc_one *o = arg;
+
+	hook_act = o->act;
+	hook_at = o->at;
+	o->rc = ds_mpmc_insert(o->h, o->key, o->value);
+	return NULL;
+}
+
+static void *mpmc_one_dequeue(void *arg)
+{
+	struct mpmc_one *o = arg;
+
+	hook_act = o->act;
+	hook_at = o->at;
+	o->rc = ds_mpmc_pop(o->h, &o->key, &o->value);
+	return NULL;
+}
+
+/* Run one operation in a thread that dies at its hook. */
+static void mpmc_die_in(struct ds_mpmc_head *h, void *(*fn)(void *), int at, __u64 key)
+{
+	struct mpmc_one o = { .h = h, .act = HOOK_DIE, .at = at, .key = key,
+			      .value = key * 10, .rc = 12345 };
+	pthread_t t;
+
+	hook_reset();
+	assert_int_equal(pthread_create(&t, NULL, fn, &o), 0);
+	pthread_join(t, NULL);
+	assert_true(__atomic_load_n(&hook_reached, __ATOMIC_ACQUIRE));
+	assert_int_equal(o.rc, 12345);	/* it never returned */
+}
+
+static void expect_pop(struct ds_mpmc_head *h, __u64 key)
+{
+	__u64 k = ~0ULL, v = 0;
+
+	assert_int_equal(ds_mpmc_pop(h, &k, &v), DS_SUCCESS);
+	assert_int_equal(k, key);
+	assert_int_equal(v, key * 10);
+}
+
+/* The ring's count, the stats' and verify agree. */
+static void expect_consistent(struct ds_mpmc_head *h, __s64 elements)
+{
+	struct ds_stats st;
+
+	assert_int_equal(ds_mpmc_verify(h), DS_SUCCESS);
+	ds_mpmc_get_stats(h, &st);
+	assert_int_equal(st.current_elements, elements);
+}
+
+/* Elements key0.. in, then out in order, through several laps; returns
+ * how many the ring held when it said FULL. */
+static __u64 mpmc_laps_after(struct ds_mpmc_head *h, __u64 key0)
+{
+	__u64 n = 0, i, lap;
+	int rc;
+
+	for (lap = 0; lap < 3; lap++) {
+		for (n = 0; (rc = ds_mpmc_insert(h, key0 + n, (key0 + n) * 10)) == DS_SUCCESS; n++)
+			;
+		assert_int_equal(rc, DS_ERROR_FULL);
+		for (i = 0; i < n; i++)
+			expect_pop(h, key0 + i);
+		assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+		key0 += n;
+	}
+	return n;
+}
+
+/*
+ * A producer that dies after claiming a position, before publishing it:
+ * once the claim is DS_MPMC_STUCK_NS old, consumers pass its slot by; the
+ * elements after it come out in order, none lost or repeated, and the slot
+ * stays out of use (capacity - 1).  First by hand (the tail CAS without
+ * the rest), then with a thread that exits at the hook.
+ */
+static void test_mpmc_dead_producer(void **state)
+{
+	struct ds_mpmc_head *h = mpmc_new();
+	__u64 i, pos;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ds_mpmc_insert(h, i, i * 10), DS_SUCCESS);
+	pos = h->tail;
+	assert_int_equal(__sync_val_compare_and_swap(&h->tail, pos, pos + 1), pos);
+	for (i = 4; i < 10; i++)
+		assert_int_equal(ds_mpmc_insert(h, i, i * 10), DS_SUCCESS);
+	for (i = 0; i < 3; i++)
+		expect_pop(h, i);
+	/* Not stuck long enough yet: empty at the claim. */
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	assert_int_equal(h->abandoned, 0);
+	past_timeout();
+	for (i = 4; i < 10; i++)
+		expect_pop(h, i);
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	assert_int_equal(h->abandoned, 1);
+	assert_int_equal(h->lost, 0);
+	expect_consistent(h, 0);
+	/* The slot is passed by on every lap. */
+	assert_int_equal(mpmc_laps_after(h, 100), CAP - 1);
+	expect_consistent(h, 0);
+
+	/* A real thread, dying between its claim and its publication. */
+	assert_int_equal(ds_mpmc_insert(h, 1000, 10000), DS_SUCCESS);
+	mpmc_die_in(h, mpmc_one_enqueue, DS_MPMC_HOOK_CLAIMED, 1001);
+	assert_int_equal(ds_mpmc_insert(h, 1002, 10020), DS_SUCCESS);
+	expect_pop(h, 1000);
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	assert_int_equal(ds_mpmc_verify(h), DS_SUCCESS);	/* a claim is no fault */
+	past_timeout();
+	expect_pop(h, 1002);
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	assert_int_equal(h->abandoned, 2);
+	expect_consistent(h, 0);
+	assert_int_equal(mpmc_laps_after(h, 2000), CAP - 2);
+	expect_consistent(h, 0);
+}
+
+/*
+ * A consumer that dies after claiming the oldest element, before freeing
+ * its slot: a lap later, once the claim is DS_MPMC_STUCK_NS old, the
+ * producer at the tail frees the slot and goes on.  The element went with
+ * the consumer (h->lost, left out of current_elements); nothing else is
+ * lost or repeated.  By hand, then with a thread.
+ */
+static void test_mpmc_dead_consumer(void **state)
+{
+	struct ds_mpmc_head *h = mpmc_new();
+	__u64 i, pos;
+
+	(void)state;
+	for (i = 0; i < CAP; i++)
+		assert_int_equal(ds_mpmc_insert(h, i, i * 10), DS_SUCCESS);
+	/* By hand: the head CAS, nothing after it. */
+	pos = h->head;
+	assert_int_equal(__sync_val_compare_and_swap(&h->head, pos, pos + 1), pos);
+	expect_pop(h, 1);
+	expect_pop(h, 2);
+	/* Its slot is the next at the tail: full until the timeout. */
+	assert_int_equal(ds_mpmc_insert(h, CAP, CAP * 10), DS_ERROR_FULL);
+	assert_int_equal(ds_mpmc_verify(h), DS_SUCCESS);	/* still counted in */
+	past_timeout();
+	assert_int_equal(ds_mpmc_insert(h, CAP, CAP * 10), DS_SUCCESS);
+	assert_int_equal(h->abandoned, 1);
+	assert_int_equal(h->lost, 1);
+	expect_consistent(h, CAP - 2);
+	for (i = 3; i <= CAP; i++)
+		expect_pop(h, i);
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	expect_consistent(h, 0);
+	assert_int_equal(mpmc_laps_after(h, 10 * CAP), CAP);	/* nothing out of use */
+
+	/* A real thread, dying between its claim and freeing the slot. */
+	for (i = 0; i < CAP; i++)
+		assert_int_equal(ds_mpmc_insert(h, 20 * CAP + i, (20 * CAP + i) * 10),
+				 DS_SUCCESS);
+	mpmc_die_in(h, mpmc_one_dequeue, DS_MPMC_HOOK_TAKEN, 0);
+	assert_int_equal(ds_mpmc_insert(h, 21 * CAP, 21 * CAP * 10), DS_ERROR_FULL);
+	past_timeout();
+	assert_int_equal(ds_mpmc_insert(h, 21 * CAP, 21 * CAP * 10), DS_SUCCESS);
+	assert_int_equal(h->abandoned, 2);
+	assert_int_equal(h->lost, 2);
+	expect_consistent(h, CAP);
+	for (i = 1; i <= CAP; i++)
+		expect_pop(h, 20 * CAP + i);
+	expect_consistent(h, 0);
+}
+
+/*
+ * A producer stalled past the timeout after its claim: consumers pass its
+ * position by; when it comes back its publication fails, it gives the slot
+ * back and enqueues the element again, which comes out exactly once, and
+ * the ring has its full capacity again.
+ */
+static void test_mpmc_slow_producer(void **state)
+{
+	struct ds_mpmc_head *h = mpmc_new();
+	struct mpmc_one o = { .act = HOOK_STALL, .at = DS_MPMC_HOOK_CLAIMED,
+			      .key = 7, .value = 70 };
+	pthread_t t;
+
+	(void)state;
+	o.h = h;
+	hook_reset();
+	assert_int_equal(pthread_create(&t, NULL, mpmc_one_enqueue, &o), 0);
+	hook_wait_reached();
+	assert_int_equal(ds_mpmc_insert(h, 8, 80), DS_SUCCESS);
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	past_timeout();
+	expect_pop(h, 8);		/* its position passed by */
+	assert_int_equal(h->abandoned, 1);
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	__atomic_store_n(&hook_go, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_int_equal(o.rc, DS_SUCCESS);
+	expect_pop(h, 7);		/* stored again, once */
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	assert_int_equal(h->abandoned, 1);
+	expect_consistent(h, 0);
+	assert_int_equal(mpmc_laps_after(h, 100), CAP);	/* slot given back */
+	expect_consistent(h, 0);
+}
+
+/*
+ * A consumer stalled past the timeout after its claim: the producer a lap
+ * later frees its slot; when the consumer comes back it still returns its
+ * element (read before the claim), so nothing is lost after all.
+ */
+static void test_mpmc_slow_consumer(void **state)
+{
+	struct ds_mpmc_head *h = mpmc_new();
+	struct mpmc_one o = { .act = HOOK_STALL, .at = DS_MPMC_HOOK_TAKEN };
+	pthread_t t;
+	__u64 i;
+
+	(void)state;
+	o.h = h;
+	for (i = 0; i < CAP; i++)
+		assert_int_equal(ds_mpmc_insert(h, i, i * 10), DS_SUCCESS);
+	hook_reset();
+	assert_int_equal(pthread_create(&t, NULL, mpmc_one_dequeue, &o), 0);
+	hook_wait_reached();
+	expect_pop(h, 1);
+	assert_int_equal(ds_mpmc_insert(h, CAP, CAP * 10), DS_ERROR_FULL);
+	past_timeout();
+	assert_int_equal(ds_mpmc_insert(h, CAP, CAP * 10), DS_SUCCESS);
+	assert_int_equal(h->abandoned, 1);
+	assert_int_equal(h->lost, 1);
+	__atomic_store_n(&hook_go, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_int_equal(o.rc, DS_SUCCESS);
+	assert_int_equal(o.key, 0);
+	assert_int_equal(o.value, 0);
+	assert_int_equal(h->lost, 0);
+	expect_consistent(h, CAP - 1);
+	for (i = 2; i <= CAP; i++)
+		expect_pop(h, i);
+	assert_int_equal(ds_mpmc_pop(h, NULL, NULL), DS_ERROR_NOT_FOUND);
+	expect_consistent(h, 0);
+}
+
+/*
+ * The 2 + 2 stress with now and then a producer or consumer stalled past
+ * the timeout between its claim and its completion: slots are taken over
+ * under load, and still every value comes out exactly once, in each
+ * producer's order.
+ */
+static void test_mpmc_stress_stalls(void **state)
+{
+	(void)state;
+	mpmc_stress_run(unit_scale(4000), 1);
 }
 
 /*
@@ -326,6 +672,15 @@ static void plant_empty_slot_seq(void *p)
 	h->slots[(h->tail + 100) & DS_MPMC_MASK].seq += 1;	/* an empty slot looks full */
 }
 
+static void plant_skip_record(void *p)
+{
+	struct ds_mpmc_head *h = p;
+	__u64 pos = h->head + 1;
+
+	/* a full slot marked passed by for another position */
+	h->slots[pos & DS_MPMC_MASK].seq = DS_MPMC_SKIP | (pos + 1);
+}
+
 static void plant_capacity(void *p)
 {
 	struct ds_mpmc_head *h = p;
@@ -342,6 +697,7 @@ static const struct unit_corruption corruptions[] = {
 	CORRUPTION(count, DS_CORRUPT_COUNT),
 	CORRUPTION(full_slot_seq, DS_CORRUPT_SHAPE),
 	CORRUPTION(empty_slot_seq, DS_CORRUPT_SHAPE),
+	CORRUPTION(skip_record, DS_CORRUPT_SHAPE),
 	CORRUPTION(capacity, DS_CORRUPT_SHAPE),
 };
 
@@ -370,6 +726,11 @@ int main(void)
 		T(test_mpmc_model),
 		T(test_mpmc_stress),
 		T(test_mpmc_stress_mixed),
+		T(test_mpmc_dead_producer),
+		T(test_mpmc_dead_consumer),
+		T(test_mpmc_slow_producer),
+		T(test_mpmc_slow_consumer),
+		T(test_mpmc_stress_stalls),
 		T(test_mpmc_exhaustion),
 	};
 
