@@ -79,6 +79,51 @@
  *   a node only when no context can still read it (arena_ebr.h); a node read
  *   after that may sit on a page that is gone.
  *
+ * Dead holders (userspace)
+ *   A BPF program always runs to its end, but a userspace thread may die
+ *   holding a guard word (pthread_exit() from a signal handler, a process
+ *   killed while other processes share the arena).  Its word would stay odd
+ *   for ever: no quarantine would end, so no page would go back again, and
+ *   its slot's cache would be lost.  Hence next to every guard word a holder
+ *   word (struct arena_slot.holder, struct arena_guard_word.holder):
+ *   - a userspace context that takes a word records its identity there
+ *     (arena_ebr_me() of lib/ident.h, the identity EBR records carry: ids
+ *     and a generation), one plain store after the CAS, and stores
+ *     ARENA_HOLDER_NONE back before its release store.  A BPF context writes
+ *     nothing: the word it takes shows NONE, which means "the kernel, or
+ *     nobody", and is never dead.  So a context that reads the sequence at
+ *     an odd value s and then the holder (acquire, in that order) reads
+ *     either NONE or the identity of the context that took s;
+ *   - a userspace reclaimer whose quarantine is held up by a word still at
+ *     its snapshot value s checks the holder with tgkill(tgid, tid, 0)
+ *     (arena_ebr_owner_dead()), once per run (not right after taking the
+ *     snapshot, when holders are most likely mid-operation).  A dead holder
+ *     is taken over (arena_word_seize(): CAS of the holder from the dead id
+ *     to the reclaimer's, then of the sequence from s to s + 2, so two
+ *     reapers never both win) and released; counted in reaped_guards.
+ *     A userspace taker that finds its own slot's word held does the same,
+ *     on its first miss and then once every 4096 misses (a system call
+ *     each), and keeps the slot; so does a fallback taker that finds all
+ *     ARENA_NR_GUARDS words held.  arena_guards_reap() sweeps every word
+ *     for a housekeeping loop when pages go back in BPF, which cannot tell;
+ *   - the grace argument is untouched: a dead thread reads nothing more, so
+ *     the pages its hold protected may go;
+ *   - a slot's cache is never trusted after its owner died: the owner's
+ *     plain writes to it (magazine head, tail and count; a flush pushes the
+ *     chain and only then empties the magazine; a steal copies a magazine
+ *     and only then empties the source) leave states that cannot be told
+ *     from sound ones, and one of them hands objects out twice.  The
+ *     seizer empties the magazines instead (arena_slot_abandon()): the
+ *     objects in them stay allocated for good, a leak bounded by one cache
+ *     per dead holder, counted in `abandoned`.  A dead holder of a fallback
+ *     guard left nothing half done in shared state (every shared-list
+ *     change is one CAS); an object or page it had popped is lost with it.
+ *   Limits: a thread killed in the few instructions between its CAS and its
+ *   holder store (or between clearing the holder and its release store)
+ *   leaves a word that reads as the kernel's: not recovered.  A recycled
+ *   tid reads as alive (the safe direction).  The hot path pays one plain
+ *   store on take and one on release, to the guard word's cache line.
+ *
  * Statistics are kept per slot, each slot on its own cache lines, and summed
  * on read: allocations and frees per size class (written only by the cache
  * owner), fallback counts (atomic), pages taken, held, quarantined and
@@ -89,6 +134,7 @@
 #define __LIB_ALLOC_H
 
 #include <libarena-ds/alloc.h>
+#include "ident.h"
 
 #ifdef __BPF__
 /*
@@ -183,11 +229,11 @@ struct arena_mag {
 };
 
 /* Per-context cache and counters.  Everything but stats is written only by
- * the holder of owner. */
+ * the holder of owner (holder: see "Dead holders" in the header comment). */
 struct arena_slot {
 	__u64 owner;		/* guard sequence: odd while held */
 	struct arena_slot_stats stats;
-	__u64 pad;
+	__u64 holder;		/* userspace holder of owner, ARENA_HOLDER_NONE */
 	struct arena_mag mag[ARENA_NR_CLASSES];
 	__u64 allocs[ARENA_NR_CLASSES];
 	__u64 frees[ARENA_NR_CLASSES];
@@ -199,7 +245,11 @@ struct arena_tagged_head {
 
 struct arena_guard_word {
 	__u64 seq;		/* odd while held */
+	__u64 holder;		/* userspace holder of seq, ARENA_HOLDER_NONE */
 } ARENA_ALIGNED_CL;
+
+/* No userspace holder: the word is free, or a BPF program holds it. */
+#define ARENA_HOLDER_NONE	0ULL
 
 /* The allocator's shared state: allocated by arena_setup() at init. */
 struct arena_alloc_state {
@@ -235,6 +285,8 @@ struct arena_alloc_state {
 	__u64 page_map;				/* address of the bitmap, 0: none */
 	__u64 last_returned;			/* a page given back last (tests) */
 	__u64 map_bits;				/* pages it covers */
+	__u64 reaped_guards;			/* words taken back from dead holders */
+	__u64 abandoned;			/* objects in the caches they dropped */
 	__u64 fb_allocs[ARENA_NR_CLASSES] ARENA_ALIGNED_CL;	/* fallback path */
 	__u64 fb_frees[ARENA_NR_CLASSES];
 	struct arena_guard_word guard[ARENA_NR_GUARDS];
@@ -459,57 +511,238 @@ static __always_inline struct arena_slot_stats __arena *arena_my_stats(void)
 	return &arena_alloc_st->slot[arena_slot() % ARENA_NR_SLOTS].stats;
 }
 
-/* ---- guards and caches */
+/* ---- guards and caches
+ *
+ * A guard word (a slot's owner, or a fallback guard's seq) and its holder
+ * word (see "Dead holders" in the header comment).  Invariant: while the
+ * sequence is even, holder is ARENA_HOLDER_NONE; while it is odd, holder is
+ * NONE (a BPF holder, or a userspace one in the instructions between its
+ * CAS and its store) or the identity of the userspace thread that holds it.
+ */
+
+/*
+ * Take guard word @seq: one CAS from an even value; a userspace caller then
+ * records itself in @holder (one plain store).  Any context; never waits.
+ * Returns 1 when taken, 0 when the word is held.
+ */
+static __always_inline int arena_word_take(__u64 __arena *seq, __u64 __arena *holder)
+{
+	__u64 s = arena_atomic_load(seq);
+
+	if ((s & 1) || arena_atomic_cmpxchg(seq, s, s + 1) != s)
+		return 0;
+#ifndef __BPF__
+	ARENA_WRITE_ONCE(*holder, arena_ebr_me());
+#else
+	(void)holder;
+#endif
+	/* Store->load: the reclaimer must see the guard odd, or we must see
+	 * its detach (the grace argument in the header comment). */
+	arena_rmw_fence();
+	return 1;
+}
+
+/*
+ * Release guard word @seq, held by the caller.  The holder goes back to
+ * NONE before the release store (in BPF it is NONE already), so whoever
+ * reads the sequence at a later value reads no stale holder.  Wait-free.
+ */
+static __always_inline void arena_word_put(__u64 __arena *seq, __u64 __arena *holder)
+{
+#ifndef __BPF__
+	ARENA_WRITE_ONCE(*holder, ARENA_HOLDER_NONE);
+#else
+	(void)holder;
+#endif
+	arena_atomic_store_release(seq, arena_atomic_load(seq) + 1);
+}
+
+static __always_inline __u64 __arena *arena_guard_word_at(struct arena_alloc_state __arena *st,
+							 __u32 i)
+{
+	if (i < ARENA_NR_SLOTS)
+		return &st->slot[i % ARENA_NR_SLOTS].owner;
+	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].seq;
+}
+
+static __always_inline __u64 __arena *arena_guard_holder_at(struct arena_alloc_state __arena *st,
+							   __u32 i)
+{
+	if (i < ARENA_NR_SLOTS)
+		return &st->slot[i % ARENA_NR_SLOTS].holder;
+	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].holder;
+}
+
+#ifndef __BPF__
+/*
+ * arena_word_seize - take guard word @seq over from a dead holder.
+ * @s: the odd value the caller saw (a quarantine snapshot, or a failed take).
+ * Userspace only (one tgkill() system call when the word is held by a
+ * userspace thread); any number of callers, concurrently with everything.
+ * Lock-free.  First the holder word goes, by CAS, from the dead identity to
+ * the caller's (one seizer wins; a checker now sees a live holder), then
+ * the sequence from @s to @s + 2: the dead thread's hold has ended, the
+ * caller's begins, and a quarantine that saw @s sees a change.
+ * Returns 1 when the caller now holds the word (put it with arena_word_put();
+ * for a slot's owner word, after arena_slot_abandon()), 0 when the word
+ * moved on, is free, or its holder is alive (or BPF).
+ */
+static inline int arena_word_seize(__u64 *seq, __u64 *holder, __u64 s)
+{
+	__u64 me = arena_ebr_me(), h;
+
+	if (!(s & 1) || arena_atomic_load_acquire(seq) != s)
+		return 0;
+	/* Read after the sequence: a holder from an earlier hold was cleared
+	 * before that hold's release, which our acquire load follows. */
+	h = arena_atomic_load_acquire(holder);
+	if (!arena_ebr_owner_dead(h))
+		return 0;
+	if (arena_atomic_cmpxchg(holder, h, me) != h)
+		return 0;
+	if (arena_atomic_cmpxchg(seq, s, s + 2) != s) {
+		/* Not the dead thread's hold after all: never leave our
+		 * identity on another's hold (NONE is never reaped). */
+		arena_atomic_cmpxchg(holder, me, ARENA_HOLDER_NONE);
+		return 0;
+	}
+	arena_rmw_fence();	/* as in arena_word_take() */
+	return 1;
+}
+
+/*
+ * The caller has seized slot @sl's owner word from a dead holder: drop the
+ * slot's magazines.  The dead thread may have stopped anywhere in its plain
+ * writes to them: between a flush's push and its clear (the chain would be
+ * in the shared list and in the magazine: handed out twice), half through a
+ * steal's copy (one chain in two magazines), between a pop's count and its
+ * head.  None of that can be told from the words left, so nothing in them
+ * is trusted: the objects they held stay allocated for good (a leak bounded
+ * by one cache, counted in `abandoned` with the counts the magazines show).
+ */
+static inline void arena_slot_abandon(struct arena_alloc_state *st, struct arena_slot *sl)
+{
+	__u64 lost = 0;
+	__u32 c;
+
+	for (c = 0; c < ARENA_NR_CLASSES; c++) {
+		lost += ARENA_READ_ONCE(sl->mag[c].n);
+		ARENA_WRITE_ONCE(sl->mag[c].head, 0);
+		ARENA_WRITE_ONCE(sl->mag[c].tail, 0);
+		ARENA_WRITE_ONCE(sl->mag[c].n, 0);
+	}
+	arena_atomic_add(&st->abandoned, lost);
+	arena_atomic_add(&st->reaped_guards, 1);
+}
+
+/*
+ * Guard word @i (a slot's owner below ARENA_NR_SLOTS, else a fallback
+ * guard), seen odd at @s: if its holder is dead, take it over, make it safe
+ * (a slot's cache is abandoned) and release it.  Userspace only (a system
+ * call), concurrently with everything.  Returns 1 if released.
+ */
+static inline int arena_guard_reap(struct arena_alloc_state *st, __u32 i, __u64 s)
+{
+	__u64 *seq = arena_guard_word_at(st, i), *holder = arena_guard_holder_at(st, i);
+
+	if (!arena_word_seize(seq, holder, s))
+		return 0;
+	if (i < ARENA_NR_SLOTS)
+		arena_slot_abandon(st, &st->slot[i]);
+	else
+		arena_atomic_add(&st->reaped_guards, 1);
+	arena_word_put(seq, holder);
+	return 1;
+}
+
+/*
+ * Failed takes of a guard word by this thread.  A held word may be a dead
+ * thread's, but finding out costs a system call: a taker checks on its
+ * first miss and then once every 4096, as arena_ebr_enter() does.
+ */
+static __thread __u32 arena_guard_misses;
+
+static inline int arena_guard_check_due(void)
+{
+	return (++arena_guard_misses & 4095) == 1;
+}
+
+/* The caller's slot @sl is held: if by a dead thread (checked now and
+ * then), seize it and abandon its cache.  Returns 1 when the caller holds
+ * @sl now. */
+static inline int arena_cache_recover(struct arena_alloc_state *st, struct arena_slot *sl)
+{
+	__u64 s = arena_atomic_load(&sl->owner);
+
+	if (!(s & 1) || !arena_guard_check_due())
+		return 0;
+	if (!arena_word_seize(&sl->owner, &sl->holder, s))
+		return 0;
+	arena_slot_abandon(st, sl);
+	return 1;
+}
+#endif
 
 /*
  * Take the calling context's cache: returns its slot, or NULL when caches
- * are off or the slot is held by another context (never waits).  Holding it
- * is also the guard for shared-list pops.
+ * are off or the slot is held by another context (never waits; a userspace
+ * caller takes over, now and then, a slot whose holder is dead).  Holding
+ * it is also the guard for shared-list pops.
  */
 static __always_inline struct arena_slot __arena *arena_cache_take(struct arena_alloc_state __arena *st)
 {
 	struct arena_slot __arena *sl;
-	__u64 o;
 
 	if (st->flags & ARENA_F_NO_CACHE)
 		return NULL;
 	sl = &st->slot[arena_slot() % ARENA_NR_SLOTS];
-	o = arena_atomic_load(&sl->owner);
-	if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
-		return NULL;
-	/* Store->load: the reclaimer must see the guard odd, or we must see
-	 * its detach (the grace argument in the header comment). */
-	arena_rmw_fence();
-	return sl;
+	if (arena_word_take(&sl->owner, &sl->holder))
+		return sl;
+#ifndef __BPF__
+	if (arena_cache_recover(st, sl))
+		return sl;
+#endif
+	return NULL;
 }
 
+/* Give the cache taken with arena_cache_take() back.  Wait-free. */
 static __always_inline void arena_cache_put(struct arena_slot __arena *sl)
 {
-	arena_atomic_store_release(&sl->owner, arena_atomic_load(&sl->owner) + 1);
+	arena_word_put(&sl->owner, &sl->holder);
 }
 
-/* Take a fallback guard word: its index, or -1 when all are held. */
+/*
+ * Take a fallback guard word: its index, or -1 when all are held (a
+ * userspace caller then, now and then, takes over one held by a dead
+ * thread).  Any context; lock-free, a bounded scan.
+ */
 static __always_inline int arena_guard_take(struct arena_alloc_state __arena *st)
 {
 	__u32 start = arena_slot(), i, idx;
-	__u64 s;
 
 	for (i = ARENA_ZERO; i < ARENA_NR_GUARDS && can_loop; i++) {
 		idx = (start + i) % ARENA_NR_GUARDS;
-		s = arena_atomic_load(&st->guard[idx].seq);
-		if (!(s & 1) && arena_atomic_cmpxchg(&st->guard[idx].seq, s, s + 1) == s) {
-			arena_rmw_fence();	/* store->load, as in arena_cache_take() */
+		if (arena_word_take(&st->guard[idx].seq, &st->guard[idx].holder))
 			return (int)idx;
-		}
 	}
+#ifndef __BPF__
+	if (arena_guard_check_due())
+		for (i = 0; i < ARENA_NR_GUARDS; i++)
+			if (arena_word_seize(&st->guard[i].seq, &st->guard[i].holder,
+					     arena_atomic_load(&st->guard[i].seq))) {
+				arena_atomic_add(&st->reaped_guards, 1);
+				return (int)i;
+			}
+#endif
 	return -1;
 }
 
+/* Release fallback guard @idx.  Wait-free. */
 static __always_inline void arena_guard_put(struct arena_alloc_state __arena *st, int idx)
 {
 	struct arena_guard_word __arena *g = &st->guard[idx % ARENA_NR_GUARDS];
 
-	arena_atomic_store_release(&g->seq, arena_atomic_load(&g->seq) + 1);
+	arena_word_put(&g->seq, &g->holder);
 }
 
 /* Owner-only counter bump (plain RMW, read concurrently by stats). */
@@ -777,14 +1010,12 @@ static __always_inline void __arena *arena_steal(struct arena_alloc_state __aren
 	struct arena_mag __arena *m;
 	void __arena *obj = NULL;
 	__u32 start = arena_slot(), i;
-	__u64 o;
 
 	for (i = ARENA_ZERO + 1; i < ARENA_NR_SLOTS && can_loop; i++) {
 		sl = &st->slot[(start + i) % ARENA_NR_SLOTS];
 		if (sl == mine || !arena_atomic_load(&sl->mag[c & 7].n))
 			continue;
-		o = arena_atomic_load(&sl->owner);
-		if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
+		if (!arena_word_take(&sl->owner, &sl->holder))
 			continue;
 		m = &sl->mag[c & 7];
 		if (mine && m->n) {
@@ -985,7 +1216,6 @@ static __always_inline int arena_cache_flush_all(void)
 	struct arena_slot __arena *sl;
 	__u32 i, c, any;
 	int skipped = 0;
-	__u64 o;
 
 	if (!st)
 		return 0;
@@ -996,8 +1226,7 @@ static __always_inline int arena_cache_flush_all(void)
 			any |= arena_atomic_load(&sl->mag[c & 7].n);
 		if (!any)
 			continue;
-		o = arena_atomic_load(&sl->owner);
-		if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o) {
+		if (!arena_word_take(&sl->owner, &sl->holder)) {
 			skipped++;
 			continue;
 		}
@@ -1067,6 +1296,8 @@ static __always_inline void arena_get_stats(struct arena_stats *out)
 	out->pages_quarantined = arena_atomic_load(&st->quar_count);
 	out->pages_recycled = arena_atomic_load(&st->pages_recycled);
 	out->reclaim_runs = arena_atomic_load(&st->reclaim_runs);
+	out->reaped_guards = arena_atomic_load(&st->reaped_guards);
+	out->abandoned = arena_atomic_load(&st->abandoned);
 	out->parked = arena_atomic_load(&st->parked);
 	out->park_drained = arena_atomic_load(&st->park_drained);
 	for (c = 0; c < ARENA_NR_CLASSES; c++)
@@ -1204,14 +1435,6 @@ static __always_inline int arena_park_flush(void)
 
 /* ---- reclamation: pages back to the kernel (see the header comment) */
 
-static __always_inline __u64 __arena *arena_guard_word_at(struct arena_alloc_state __arena *st,
-							 __u32 i)
-{
-	if (i < ARENA_NR_SLOTS)
-		return &st->slot[i % ARENA_NR_SLOTS].owner;
-	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].seq;
-}
-
 /* Record every guard word: the start of the quarantine's grace period. */
 static __always_inline void arena_grace_snapshot(struct arena_alloc_state __arena *st)
 {
@@ -1223,28 +1446,42 @@ static __always_inline void arena_grace_snapshot(struct arena_alloc_state __aren
 			arena_atomic_load_acquire(arena_guard_word_at(st, i));
 }
 
-/* Has every guard held at the snapshot been released since? */
-static __always_inline int arena_grace_over(struct arena_alloc_state __arena *st)
+/*
+ * Has every guard held at the snapshot been released since?  With @reap (a
+ * userspace reclaimer's first look after the run that took the snapshot),
+ * a word still at its snapshot value whose holder is dead is taken back
+ * (arena_guard_reap(): one system call per such word) instead of blocking
+ * page return for ever.  Caller holds reclaim_lock.
+ */
+static __always_inline int arena_grace_over(struct arena_alloc_state __arena *st, int reap)
 {
 	__u64 s;
 	__u32 i;
 
 	for (i = ARENA_ZERO; i < ARENA_NR_GUARD_WORDS && can_loop; i++) {
 		s = st->quar_snap[i % ARENA_NR_GUARD_WORDS];
-		if ((s & 1) && arena_atomic_load_acquire(arena_guard_word_at(st, i)) == s)
+		if ((s & 1) && arena_atomic_load_acquire(arena_guard_word_at(st, i)) == s) {
+#ifndef __BPF__
+			if (reap && arena_guard_reap(st, i, s))
+				continue;
+#endif
 			return 0;
+		}
 	}
+	(void)reap;
 	return i == ARENA_NR_GUARD_WORDS;
 }
 
-/* Free the quarantined pages if their grace period is over. */
-static __always_inline __u32 arena_quarantine_release(struct arena_alloc_state __arena *st)
+/* Free the quarantined pages if their grace period is over (@reap: see
+ * arena_grace_over()). */
+static __always_inline __u32 arena_quarantine_release(struct arena_alloc_state __arena *st,
+						      int reap)
 {
 	struct arena_page_hdr __arena *hdr;
 	__u64 list = st->quar_head;
 	__u32 n = 0;
 
-	if (!list || !arena_grace_over(st))
+	if (!list || !arena_grace_over(st, reap))
 		return 0;
 	while (list && can_loop) {
 		hdr = (struct arena_page_hdr __arena *)list;
@@ -1370,18 +1607,48 @@ static __always_inline int arena_reclaim(int flush)
 		arena_cache_flush_all();
 	arena_park_drain(st, &budget);
 	budget = ARENA_RECLAIM_SCAN;
-	ret = arena_quarantine_release(st);
+	/* A word still held since the last run's snapshot may be a dead
+	 * thread's: this first look reaps (userspace); the look right after a
+	 * new snapshot does not (its holders are most likely mid-operation). */
+	ret = arena_quarantine_release(st, 1);
 	if (!st->quar_head) {
 		for (c = ARENA_ZERO; c < ARENA_NR_CLASSES && budget && can_loop; c++)
 			arena_reclaim_class(st, c & 7, &budget);
 		if (st->quar_head) {
 			arena_grace_snapshot(st);
-			ret += arena_quarantine_release(st);
+			ret += arena_quarantine_release(st, 0);
 		}
 	}
 	arena_atomic_store_release(&st->reclaim_lock, 0);
 	return ret;
 }
+
+#ifndef __BPF__
+/*
+ * arena_guards_reap - take back every guard word (cache ownership words
+ * included) whose holder is a dead thread, abandoning a dead holder's cache
+ * (arena_slot_abandon()).  Userspace only: one system call per word held
+ * right now, for a housekeeping loop (where the reclaimer runs in BPF and
+ * cannot tell a dead thread).  Any number of callers, concurrently with
+ * everything.  Lock-free.  Returns the words taken back.
+ */
+static inline int arena_guards_reap(void)
+{
+	struct arena_alloc_state *st = arena_alloc_st;
+	__u32 i;
+	__u64 s;
+	int n = 0;
+
+	if (!st)
+		return 0;
+	for (i = 0; i < ARENA_NR_GUARD_WORDS; i++) {
+		s = arena_atomic_load_acquire(arena_guard_word_at(st, i));
+		if (s & 1)
+			n += arena_guard_reap(st, i, s);
+	}
+	return n;
+}
+#endif
 
 /*
  * The functions below take pages from the kernel: in BPF they may only be
