@@ -57,8 +57,9 @@
  *       runs inside a guard: the slot's ownership word when the context holds
  *       its cache, otherwise one of ARENA_NR_GUARDS fallback guard words.  A
  *       guard word is a sequence: odd while held, +1 on take (a fully ordered
- *       CAS) and +1 on release (a release store), so it never repeats.  After
- *       (a) the reclaimer snapshots every guard word (quarantine time) and
+ *       CAS) and +1 on release (a release store); it names its holder too
+ *       and may wrap (see Dead holders), which only ever delays a return.
+ *       After (a) the reclaimer snapshots every guard word (quarantine time) and
  *       frees the quarantined pages only once every word that was odd then
  *       has changed.  Why that suffices: a context C that can still read a
  *       link word in page P read a head pointing into P before the reclaimer
@@ -84,45 +85,49 @@
  *   holding a guard word (pthread_exit() from a signal handler, a process
  *   killed while other processes share the arena).  Its word would stay odd
  *   for ever: no quarantine would end, so no page would go back again, and
- *   its slot's cache would be lost.  Hence next to every guard word a holder
- *   word (struct arena_slot.holder, struct arena_guard_word.holder):
- *   - a userspace context that takes a word records its identity there
- *     (arena_ebr_me() of lib/ident.h, the identity EBR records carry: ids
- *     and a generation), one plain store after the CAS, and stores
- *     ARENA_HOLDER_NONE back before its release store.  A BPF context writes
- *     nothing: the word it takes shows NONE, which means "the kernel, or
- *     nobody", and is never dead.  So a context that reads the sequence at
- *     an odd value s and then the holder (acquire, in that order) reads
- *     either NONE or the identity of the context that took s;
- *   - a userspace reclaimer whose quarantine is held up by a word still at
- *     its snapshot value s checks the holder with tgkill(tgid, tid, 0)
+ *   its slot's cache would be lost.  Hence every guard word names its
+ *   holder: bits 0..19 are the sequence, bits 20..63 the identity of a
+ *   userspace holder (arena_ebr_me() of lib/ident.h, the identity EBR
+ *   records carry, without its generation: tgid << 22 | tid), 0 when the
+ *   word is free or a BPF program holds it ("the kernel": never dead).
+ *   - Taking (arena_word_take()) is still one CAS, from an even value to
+ *     the next odd sequence or'ed with the taker's identity; releasing
+ *     (arena_word_put()) is still one release store, of the next even
+ *     sequence with no identity.  The identity costs the hot path nothing
+ *     but a thread-local load, a shift, an OR and a mask: no store, and no
+ *     instant at which the word is held under a stale or missing name.
+ *     BPF code is unchanged (+1 and +1); its rare carry past bit 19 only
+ *     makes a holder field with tgid 0, which names no thread.
+ *   - The sequence wraps after 2^19 holds.  Only equality with a snapshot
+ *     is ever tested, and a word that comes back to its snapshot value is
+ *     taken as still held: a wrap can delay a page's return, never hasten
+ *     it.  A value that differs means the hold seen has ended.
+ *   - A userspace reclaimer held up by a word still at its snapshot value s
+ *     checks the holder that s names with tgkill(tgid, tid, 0)
  *     (arena_ebr_owner_dead()), once per run (not right after taking the
- *     snapshot, when holders are most likely mid-operation).  A dead holder
- *     is taken over (arena_word_seize(): CAS of the holder from the dead id
- *     to the reclaimer's, then of the sequence from s to s + 2, so two
- *     reapers never both win) and released; counted in reaped_guards.
- *     A userspace taker that finds its own slot's word held does the same,
- *     on its first miss and then once every 4096 misses (a system call
- *     each), and keeps the slot; so does a fallback taker that finds all
- *     ARENA_NR_GUARDS words held.  arena_guards_reap() sweeps every word
- *     for a housekeeping loop when pages go back in BPF, which cannot tell;
- *   - the grace argument is untouched: a dead thread reads nothing more, so
- *     the pages its hold protected may go;
- *   - a slot's cache is never trusted after its owner died: the owner's
+ *     snapshot, when holders are most likely mid-operation).  A dead one's
+ *     word is taken over with a CAS from exactly s (arena_word_seize(): two
+ *     seizers never both win, and the dead thread never writes again) and
+ *     released; counted in reaped_guards.  A userspace taker that finds its
+ *     own slot's word held by a userspace thread does the same, on its
+ *     first miss and then once every 4096 misses (a system call each), and
+ *     keeps the slot; so does a fallback taker that finds all
+ *     ARENA_NR_GUARDS words held.  arena_guards_reap() sweeps every word,
+ *     for a housekeeping loop when pages go back in BPF, which cannot tell.
+ *   - The grace argument is untouched: a dead thread reads nothing more, so
+ *     the pages its hold protected may go.
+ *   - A slot's cache is never trusted after its owner died: the owner's
  *     plain writes to it (magazine head, tail and count; a flush pushes the
  *     chain and only then empties the magazine; a steal copies a magazine
  *     and only then empties the source) leave states that cannot be told
- *     from sound ones, and one of them hands objects out twice.  The
- *     seizer empties the magazines instead (arena_slot_abandon()): the
- *     objects in them stay allocated for good, a leak bounded by one cache
- *     per dead holder, counted in `abandoned`.  A dead holder of a fallback
- *     guard left nothing half done in shared state (every shared-list
- *     change is one CAS); an object or page it had popped is lost with it.
- *   Limits: a thread killed in the few instructions between its CAS and its
- *   holder store (or between clearing the holder and its release store)
- *   leaves a word that reads as the kernel's: not recovered.  A recycled
- *   tid reads as alive (the safe direction).  The hot path pays one plain
- *   store on take and one on release, to the guard word's cache line.
+ *     from sound ones, and one of them hands objects out twice.  The seizer
+ *     empties the magazines instead (arena_slot_abandon()): the objects in
+ *     them stay allocated for good, a leak bounded by one cache per dead
+ *     holder, counted in `abandoned`.  A dead holder of a fallback guard
+ *     left nothing half done in shared state (every shared-list change is
+ *     one CAS); an object or page it had popped is lost with it.
+ *   - A recycled tid reads as alive: the word stays held (the safe
+ *     direction) until that thread is gone too.
  *
  * Statistics are kept per slot, each slot on its own cache lines, and summed
  * on read: allocations and frees per size class (written only by the cache
@@ -229,11 +234,11 @@ struct arena_mag {
 };
 
 /* Per-context cache and counters.  Everything but stats is written only by
- * the holder of owner (holder: see "Dead holders" in the header comment). */
+ * the holder of owner. */
 struct arena_slot {
-	__u64 owner;		/* guard sequence: odd while held */
+	__u64 owner;		/* guard word: odd while held (arena_word_take()) */
 	struct arena_slot_stats stats;
-	__u64 holder;		/* userspace holder of owner, ARENA_HOLDER_NONE */
+	__u64 pad;
 	struct arena_mag mag[ARENA_NR_CLASSES];
 	__u64 allocs[ARENA_NR_CLASSES];
 	__u64 frees[ARENA_NR_CLASSES];
@@ -244,12 +249,8 @@ struct arena_tagged_head {
 } ARENA_ALIGNED_CL;
 
 struct arena_guard_word {
-	__u64 seq;		/* odd while held */
-	__u64 holder;		/* userspace holder of seq, ARENA_HOLDER_NONE */
+	__u64 seq;		/* odd while held; holder bits: arena_word_take() */
 } ARENA_ALIGNED_CL;
-
-/* No userspace holder: the word is free, or a BPF program holds it. */
-#define ARENA_HOLDER_NONE	0ULL
 
 /* The allocator's shared state: allocated by arena_setup() at init. */
 struct arena_alloc_state {
@@ -513,48 +514,73 @@ static __always_inline struct arena_slot_stats __arena *arena_my_stats(void)
 
 /* ---- guards and caches
  *
- * A guard word (a slot's owner, or a fallback guard's seq) and its holder
- * word (see "Dead holders" in the header comment).  Invariant: while the
- * sequence is even, holder is ARENA_HOLDER_NONE; while it is odd, holder is
- * NONE (a BPF holder, or a userspace one in the instructions between its
- * CAS and its store) or the identity of the userspace thread that holds it.
+ * A guard word (a slot's owner, or a fallback guard's seq) packs its holder
+ * with its sequence (see "Dead holders" in the header comment): bits 0..19
+ * the sequence, odd while held; bits 20..63 the userspace holder's identity
+ * (arena_ebr_me() without its generation: tgid << 22 | tid), or a value
+ * with tgid 0 (0, or BPF carries: see arena_word_take()) for a BPF holder
+ * and whenever the word is free.
  */
+#define ARENA_GUARD_SEQ_BITS	20
+#define ARENA_GUARD_SEQ_MASK	((1ULL << ARENA_GUARD_SEQ_BITS) - 1)
+#define ARENA_GUARD_ID_MASK	((1ULL << (2 * ARENA_EBR_ID_BITS)) - 1)
+
+/* The holder field of guard word value @w (tgid << 22 | tid). */
+#define arena_guard_holder(w)	((w) >> ARENA_GUARD_SEQ_BITS)
+/* The userspace holder it names, 0 if none (tgid 0: BPF carries). */
+#define arena_guard_user_holder(w) \
+	(arena_guard_holder(w) >> ARENA_EBR_ID_BITS ? arena_guard_holder(w) : 0)
+
+/* The sequence of word value @w advanced by @n, holder bits clear. */
+#define arena_guard_seq_add(w, n)	(((w) + (n)) & ARENA_GUARD_SEQ_MASK)
+
+/* What the calling context writes in the holder bits of a word it takes. */
+static __always_inline __u64 arena_guard_me(void)
+{
+#ifdef __BPF__
+	return 0;
+#else
+	return (arena_ebr_me() & ARENA_GUARD_ID_MASK) << ARENA_GUARD_SEQ_BITS;
+#endif
+}
 
 /*
- * Take guard word @seq: one CAS from an even value; a userspace caller then
- * records itself in @holder (one plain store).  Any context; never waits.
- * Returns 1 when taken, 0 when the word is held.
+ * Take guard word @w: one CAS from an even value to the next, odd sequence;
+ * userspace clears the holder bits and puts its identity there.  Any
+ * context; never waits.  Returns 1 when taken, 0 when the word is held.
+ *
+ * BPF takes and releases are plain +1, as before holders existed (masking
+ * there made a structure's program too complex for the verifier): a BPF
+ * release at sequence 2^20 - 1 carries into the holder bits.  The carries
+ * only add to the tgid-0 range of the holder field, which names no thread
+ * (arena_guard_user_holder(): none; tgkill() refuses tgid 0 in any case),
+ * and the next userspace take or release masks them away.
  */
-static __always_inline int arena_word_take(__u64 __arena *seq, __u64 __arena *holder)
+static __always_inline int arena_word_take(__u64 __arena *w)
 {
-	__u64 s = arena_atomic_load(seq);
+	__u64 s = arena_atomic_load(w);
 
-	if ((s & 1) || arena_atomic_cmpxchg(seq, s, s + 1) != s)
-		return 0;
-#ifndef __BPF__
-	ARENA_WRITE_ONCE(*holder, arena_ebr_me());
+#ifdef __BPF__
+	if ((s & 1) || arena_atomic_cmpxchg(w, s, s + 1) != s)
 #else
-	(void)holder;
+	if ((s & 1) || arena_atomic_cmpxchg(w, s, arena_guard_seq_add(s, 1) | arena_guard_me()) != s)
 #endif
+		return 0;
 	/* Store->load: the reclaimer must see the guard odd, or we must see
 	 * its detach (the grace argument in the header comment). */
 	arena_rmw_fence();
 	return 1;
 }
 
-/*
- * Release guard word @seq, held by the caller.  The holder goes back to
- * NONE before the release store (in BPF it is NONE already), so whoever
- * reads the sequence at a later value reads no stale holder.  Wait-free.
- */
-static __always_inline void arena_word_put(__u64 __arena *seq, __u64 __arena *holder)
+/* Release guard word @w, held by the caller: the next, even sequence
+ * (userspace: holder bits clear), with one release store.  Wait-free. */
+static __always_inline void arena_word_put(__u64 __arena *w)
 {
-#ifndef __BPF__
-	ARENA_WRITE_ONCE(*holder, ARENA_HOLDER_NONE);
+#ifdef __BPF__
+	arena_atomic_store_release(w, arena_atomic_load(w) + 1);
 #else
-	(void)holder;
+	arena_atomic_store_release(w, arena_guard_seq_add(arena_atomic_load(w), 1));
 #endif
-	arena_atomic_store_release(seq, arena_atomic_load(seq) + 1);
 }
 
 static __always_inline __u64 __arena *arena_guard_word_at(struct arena_alloc_state __arena *st,
@@ -565,47 +591,26 @@ static __always_inline __u64 __arena *arena_guard_word_at(struct arena_alloc_sta
 	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].seq;
 }
 
-static __always_inline __u64 __arena *arena_guard_holder_at(struct arena_alloc_state __arena *st,
-							   __u32 i)
-{
-	if (i < ARENA_NR_SLOTS)
-		return &st->slot[i % ARENA_NR_SLOTS].holder;
-	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].holder;
-}
-
 #ifndef __BPF__
 /*
- * arena_word_seize - take guard word @seq over from a dead holder.
- * @s: the odd value the caller saw (a quarantine snapshot, or a failed take).
- * Userspace only (one tgkill() system call when the word is held by a
- * userspace thread); any number of callers, concurrently with everything.
- * Lock-free.  First the holder word goes, by CAS, from the dead identity to
- * the caller's (one seizer wins; a checker now sees a live holder), then
- * the sequence from @s to @s + 2: the dead thread's hold has ended, the
- * caller's begins, and a quarantine that saw @s sees a change.
- * Returns 1 when the caller now holds the word (put it with arena_word_put();
- * for a slot's owner word, after arena_slot_abandon()), 0 when the word
- * moved on, is free, or its holder is alive (or BPF).
+ * arena_word_seize - take guard word @w over from a dead holder.
+ * @s: the odd value the caller saw (a quarantine snapshot, or a failed
+ * take); it names the holder.  Userspace only: one tgkill() system call
+ * when @s has a userspace holder.  Any number of callers, concurrently with
+ * everything; lock-free.  One CAS from exactly @s (so the dead thread's
+ * hold, not a later one) to the sequence after the next, odd, with the
+ * caller's identity: two seizers never both win, and a quarantine that saw
+ * @s sees a change.
+ * Returns 1 when the caller now holds the word (put it with
+ * arena_word_put(); a slot's owner word after arena_slot_abandon()), 0 when
+ * it moved on, is free, or its holder is alive (or BPF).
  */
-static inline int arena_word_seize(__u64 *seq, __u64 *holder, __u64 s)
+static inline int arena_word_seize(__u64 *w, __u64 s)
 {
-	__u64 me = arena_ebr_me(), h;
-
-	if (!(s & 1) || arena_atomic_load_acquire(seq) != s)
+	if (!(s & 1) || !arena_ebr_owner_dead(arena_guard_user_holder(s)))
 		return 0;
-	/* Read after the sequence: a holder from an earlier hold was cleared
-	 * before that hold's release, which our acquire load follows. */
-	h = arena_atomic_load_acquire(holder);
-	if (!arena_ebr_owner_dead(h))
+	if (arena_atomic_cmpxchg(w, s, arena_guard_seq_add(s, 2) | arena_guard_me()) != s)
 		return 0;
-	if (arena_atomic_cmpxchg(holder, h, me) != h)
-		return 0;
-	if (arena_atomic_cmpxchg(seq, s, s + 2) != s) {
-		/* Not the dead thread's hold after all: never leave our
-		 * identity on another's hold (NONE is never reaped). */
-		arena_atomic_cmpxchg(holder, me, ARENA_HOLDER_NONE);
-		return 0;
-	}
 	arena_rmw_fence();	/* as in arena_word_take() */
 	return 1;
 }
@@ -643,15 +648,15 @@ static inline void arena_slot_abandon(struct arena_alloc_state *st, struct arena
  */
 static inline int arena_guard_reap(struct arena_alloc_state *st, __u32 i, __u64 s)
 {
-	__u64 *seq = arena_guard_word_at(st, i), *holder = arena_guard_holder_at(st, i);
+	__u64 *w = arena_guard_word_at(st, i);
 
-	if (!arena_word_seize(seq, holder, s))
+	if (!arena_word_seize(w, s))
 		return 0;
 	if (i < ARENA_NR_SLOTS)
 		arena_slot_abandon(st, &st->slot[i]);
 	else
 		arena_atomic_add(&st->reaped_guards, 1);
-	arena_word_put(seq, holder);
+	arena_word_put(w);
 	return 1;
 }
 
@@ -670,16 +675,33 @@ static inline int arena_guard_check_due(void)
 /* The caller's slot @sl is held: if by a dead thread (checked now and
  * then), seize it and abandon its cache.  Returns 1 when the caller holds
  * @sl now. */
-static inline int arena_cache_recover(struct arena_alloc_state *st, struct arena_slot *sl)
+static __attribute__((noinline, cold)) int arena_cache_recover(struct arena_alloc_state *st,
+								struct arena_slot *sl)
 {
 	__u64 s = arena_atomic_load(&sl->owner);
 
-	if (!(s & 1) || !arena_guard_check_due())
+	if (!(s & 1) || !arena_guard_user_holder(s) || !arena_guard_check_due())
 		return 0;
-	if (!arena_word_seize(&sl->owner, &sl->holder, s))
+	if (!arena_word_seize(&sl->owner, s))
 		return 0;
 	arena_slot_abandon(st, sl);
 	return 1;
+}
+
+/* Every fallback guard is held: if one by a dead thread (checked now and
+ * then), seize it.  Returns its index, or -1. */
+static __attribute__((noinline, cold)) int arena_guard_recover(struct arena_alloc_state *st)
+{
+	__u32 i;
+
+	if (!arena_guard_check_due())
+		return -1;
+	for (i = 0; i < ARENA_NR_GUARDS; i++)
+		if (arena_word_seize(&st->guard[i].seq, arena_atomic_load(&st->guard[i].seq))) {
+			arena_atomic_add(&st->reaped_guards, 1);
+			return (int)i;
+		}
+	return -1;
 }
 #endif
 
@@ -696,7 +718,7 @@ static __always_inline struct arena_slot __arena *arena_cache_take(struct arena_
 	if (st->flags & ARENA_F_NO_CACHE)
 		return NULL;
 	sl = &st->slot[arena_slot() % ARENA_NR_SLOTS];
-	if (arena_word_take(&sl->owner, &sl->holder))
+	if (arena_word_take(&sl->owner))
 		return sl;
 #ifndef __BPF__
 	if (arena_cache_recover(st, sl))
@@ -708,7 +730,7 @@ static __always_inline struct arena_slot __arena *arena_cache_take(struct arena_
 /* Give the cache taken with arena_cache_take() back.  Wait-free. */
 static __always_inline void arena_cache_put(struct arena_slot __arena *sl)
 {
-	arena_word_put(&sl->owner, &sl->holder);
+	arena_word_put(&sl->owner);
 }
 
 /*
@@ -722,27 +744,20 @@ static __always_inline int arena_guard_take(struct arena_alloc_state __arena *st
 
 	for (i = ARENA_ZERO; i < ARENA_NR_GUARDS && can_loop; i++) {
 		idx = (start + i) % ARENA_NR_GUARDS;
-		if (arena_word_take(&st->guard[idx].seq, &st->guard[idx].holder))
+		if (arena_word_take(&st->guard[idx].seq))
 			return (int)idx;
 	}
 #ifndef __BPF__
-	if (arena_guard_check_due())
-		for (i = 0; i < ARENA_NR_GUARDS; i++)
-			if (arena_word_seize(&st->guard[i].seq, &st->guard[i].holder,
-					     arena_atomic_load(&st->guard[i].seq))) {
-				arena_atomic_add(&st->reaped_guards, 1);
-				return (int)i;
-			}
-#endif
+	return arena_guard_recover(st);
+#else
 	return -1;
+#endif
 }
 
 /* Release fallback guard @idx.  Wait-free. */
 static __always_inline void arena_guard_put(struct arena_alloc_state __arena *st, int idx)
 {
-	struct arena_guard_word __arena *g = &st->guard[idx % ARENA_NR_GUARDS];
-
-	arena_word_put(&g->seq, &g->holder);
+	arena_word_put(&st->guard[idx % ARENA_NR_GUARDS].seq);
 }
 
 /* Owner-only counter bump (plain RMW, read concurrently by stats). */
@@ -1015,7 +1030,7 @@ static __always_inline void __arena *arena_steal(struct arena_alloc_state __aren
 		sl = &st->slot[(start + i) % ARENA_NR_SLOTS];
 		if (sl == mine || !arena_atomic_load(&sl->mag[c & 7].n))
 			continue;
-		if (!arena_word_take(&sl->owner, &sl->holder))
+		if (!arena_word_take(&sl->owner))
 			continue;
 		m = &sl->mag[c & 7];
 		if (mine && m->n) {
@@ -1226,7 +1241,7 @@ static __always_inline int arena_cache_flush_all(void)
 			any |= arena_atomic_load(&sl->mag[c & 7].n);
 		if (!any)
 			continue;
-		if (!arena_word_take(&sl->owner, &sl->holder)) {
+		if (!arena_word_take(&sl->owner)) {
 			skipped++;
 			continue;
 		}

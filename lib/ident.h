@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lib/ident.h - who a userspace context is, and whether it is still alive:
- * the identity EBR records own (lib/ebr.h) and the allocator records next to
- * a guard or cache ownership word while a userspace thread holds it
- * (lib/alloc.h).  Userspace only; a BPF program cannot die mid-run and is
- * never asked about.
+ * the identity EBR records own (lib/ebr.h) and the allocator packs into a
+ * guard or cache ownership word while a userspace thread holds it
+ * (lib/alloc.h, "Dead holders").  Userspace only; a BPF program cannot die
+ * mid-run and is never asked about.
  *
  * arena_ebr_me() is a thread's identity, made once per thread (one TLS
  * load afterwards); arena_ebr_owner_dead() tells, with one system call,
- * whether the thread behind an identity is gone.  0 and ARENA_EBR_REAPING
- * (a reaper at work) are never dead: the allocator writes 0 for "no
- * userspace holder" (a BPF holder, or none).
+ * whether the thread behind an identity is gone (the generation bits are
+ * not looked at, so an identity without them works too).  0 and
+ * ARENA_EBR_REAPING (a reaper at work) are never dead: the allocator's 0
+ * means "no userspace holder" (a BPF holder, or none).
  */
 #ifndef __LIB_IDENT_H
 #define __LIB_IDENT_H
@@ -66,14 +67,20 @@ static inline __u64 arena_ebr_make_id(__u64 tgid, __u64 tid)
 	       (tgid & ARENA_EBR_ID_MASK) << ARENA_EBR_ID_BITS | (tid & ARENA_EBR_ID_MASK);
 }
 
+/* A thread's first call: out of line, away from the allocator's fast path. */
+static __attribute__((noinline, cold)) __u64 arena_ebr_me_first(void)
+{
+	if (!__atomic_exchange_n(&arena_ebr_atfork_done, 1, __ATOMIC_RELAXED))
+		pthread_atfork(NULL, NULL, arena_ebr_forget_me);
+	arena_ebr_me_cache = arena_ebr_make_id(getpid(), syscall(SYS_gettid));
+	return arena_ebr_me_cache;
+}
+
 static inline __u64 arena_ebr_me(void)
 {
-	if (__builtin_expect(!arena_ebr_me_cache, 0)) {
-		if (!__atomic_exchange_n(&arena_ebr_atfork_done, 1, __ATOMIC_RELAXED))
-			pthread_atfork(NULL, NULL, arena_ebr_forget_me);
-		arena_ebr_me_cache = arena_ebr_make_id(getpid(), syscall(SYS_gettid));
-	}
-	return arena_ebr_me_cache;
+	__u64 me = arena_ebr_me_cache;
+
+	return __builtin_expect(me != 0, 1) ? me : arena_ebr_me_first();
 }
 
 /* Is the thread behind @owner gone?  (A reused tid reads as alive: the

@@ -158,6 +158,7 @@ static void test_dead_guard_reclaim(void **state)
 	run_dying(&a);
 	assert_true(a.guard >= 0);
 	assert_true(st->guard[a.guard].seq & 1);
+	assert_true(arena_guard_holder(st->guard[a.guard].seq) != 0);
 	churn_pages(300, 64);
 	assert_int_equal(arena_reclaim(1), 0);	/* quarantined: held at the snapshot */
 	arena_get_stats(&s);
@@ -166,7 +167,7 @@ static void test_dead_guard_reclaim(void **state)
 	assert_true(r > 0);
 	assert_true(r == (int)s.pages_quarantined);
 	assert_false(st->guard[a.guard].seq & 1);
-	assert_true(st->guard[a.guard].holder == ARENA_HOLDER_NONE);
+	assert_true(arena_guard_holder(st->guard[a.guard].seq) == 0);
 	arena_get_stats(&s);
 	assert_true(s.reaped_guards == 1);
 	assert_true(s.pages_quarantined == 0);
@@ -336,6 +337,25 @@ static void test_dead_all_guards(void **state)
 }
 
 /*
+ * A guard word a BPF release carried past its sequence bits (holder field
+ * with tgid 0) names no thread: never reaped, no system call; the next
+ * userspace release masks the carry away.
+ */
+static void test_dead_bpf_carry(void **state)
+{
+	struct arena_alloc_state *st = arena_alloc_st;
+	__u64 w = 1ULL << ARENA_GUARD_SEQ_BITS | 5;
+
+	(void)state;
+	__atomic_store_n(&st->guard[3].seq, w, __ATOMIC_RELAXED);
+	assert_true(arena_guard_user_holder(w) == 0);
+	assert_int_equal(arena_reap_dead_guards(), 0);
+	assert_true(st->guard[3].seq == w);
+	arena_guard_put(st, 3);
+	assert_true(st->guard[3].seq == 6);
+}
+
+/*
  * Across processes: a forked child on a MAP_SHARED arena takes a fallback
  * guard word and its slot's cache, and is killed with SIGKILL.  The
  * parent's reclaimer takes both back; the pages go; the slot serves.
@@ -374,6 +394,12 @@ static void test_dead_process(void **state)
 	g = c;
 	assert_true(st->guard[g].seq & 1);
 	assert_true(st->slot[ARENA_NR_CPU_SLOTS + DEAD_SLOT].owner & 1);
+	/* Each word names the child: tgid and tid (a single-threaded child:
+	 * both its pid). */
+	assert_true(arena_guard_holder(st->guard[g].seq) ==
+		    ((__u64)pid << ARENA_EBR_ID_BITS | (__u64)pid));
+	assert_true(arena_guard_holder(st->slot[ARENA_NR_CPU_SLOTS + DEAD_SLOT].owner) ==
+		    ((__u64)pid << ARENA_EBR_ID_BITS | (__u64)pid));
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
@@ -402,6 +428,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dead_cache_owner, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_dead_half_flush, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_dead_all_guards, unit_setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_dead_bpf_carry, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_dead_process, unit_setup, unit_teardown),
 	};
 
