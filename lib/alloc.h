@@ -59,9 +59,9 @@
  *       guard word is a sequence: odd while held, +1 on take (a fully ordered
  *       CAS) and +1 on release (a release store); it names its holder too
  *       and may wrap (see Dead holders), which only ever delays a return.
- *       After (a) the reclaimer snapshots every guard word (quarantine time) and
- *       frees the quarantined pages only once every word that was odd then
- *       has changed.  Why that suffices: a context C that can still read a
+ *       After (a) the reclaimer snapshots every guard word (quarantine
+ *       time) and frees the quarantined pages only once every word that was
+ *       odd then has changed.  Why that suffices: a context C that can still read a
  *       link word in page P read a head pointing into P before the reclaimer
  *       detached P's last object, so C took its guard before that and has not
  *       left it; its word is odd in the snapshot and has not changed.  A
@@ -88,8 +88,9 @@
  *   its slot's cache would be lost.  Hence every guard word names its
  *   holder: bits 0..19 are the sequence, bits 20..63 the identity of a
  *   userspace holder (arena_ebr_me() of lib/ident.h, the identity EBR
- *   records carry, without its generation: tgid << 22 | tid), 0 when the
- *   word is free or a BPF program holds it ("the kernel": never dead).
+ *   records carry, without its generation: tgid << 22 | tid), or a value
+ *   with tgid 0 when the word is free or a BPF program holds it ("the
+ *   kernel": never dead).
  *   - Taking (arena_word_take()) is still one CAS, from an even value to
  *     the next odd sequence or'ed with the taker's identity; releasing
  *     (arena_word_put()) is still one release store, of the next even
@@ -549,10 +550,11 @@ static __always_inline __u64 arena_guard_me(void)
  * userspace clears the holder bits and puts its identity there.  Any
  * context; never waits.  Returns 1 when taken, 0 when the word is held.
  *
- * BPF takes and releases are plain +1, as before holders existed (masking
- * there made a structure's program too complex for the verifier): a BPF
- * release at sequence 2^20 - 1 carries into the holder bits.  The carries
- * only add to the tgid-0 range of the holder field, which names no thread
+ * BPF takes and releases are plain +1, as before holders existed (with the
+ * mask, the allocator benchmark's BPF loop went past the verifier's million
+ * instructions): a BPF release at sequence 2^20 - 1 carries into the holder
+ * bits.  The carries only add to the tgid-0 range of the holder field (the
+ * tgid bits are 2^42 BPF holds away), which names no thread
  * (arena_guard_user_holder(): none; tgkill() refuses tgid 0 in any case),
  * and the next userspace take or release masks them away.
  */
@@ -563,7 +565,8 @@ static __always_inline int arena_word_take(__u64 __arena *w)
 #ifdef __BPF__
 	if ((s & 1) || arena_atomic_cmpxchg(w, s, s + 1) != s)
 #else
-	if ((s & 1) || arena_atomic_cmpxchg(w, s, arena_guard_seq_add(s, 1) | arena_guard_me()) != s)
+	if ((s & 1) ||
+	    arena_atomic_cmpxchg(w, s, arena_guard_seq_add(s, 1) | arena_guard_me()) != s)
 #endif
 		return 0;
 	/* Store->load: the reclaimer must see the guard odd, or we must see
