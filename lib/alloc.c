@@ -130,6 +130,13 @@ DS_API int arena_san_check_all(void)
 	return arena_san_check();
 }
 
+#ifndef __BPF__
+int arena_reap_dead_guards(void)
+{
+	return arena_guards_reap();
+}
+#endif
+
 #ifdef __BPF__
 /*
  * The library's own SEC("syscall") programs, linked into every application

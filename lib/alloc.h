@@ -57,10 +57,11 @@
  *       runs inside a guard: the slot's ownership word when the context holds
  *       its cache, otherwise one of ARENA_NR_GUARDS fallback guard words.  A
  *       guard word is a sequence: odd while held, +1 on take (a fully ordered
- *       CAS) and +1 on release (a release store), so it never repeats.  After
- *       (a) the reclaimer snapshots every guard word (quarantine time) and
- *       frees the quarantined pages only once every word that was odd then
- *       has changed.  Why that suffices: a context C that can still read a
+ *       CAS) and +1 on release (a release store); it names its holder too
+ *       and may wrap (see Dead holders), which only ever delays a return.
+ *       After (a) the reclaimer snapshots every guard word (quarantine
+ *       time) and frees the quarantined pages only once every word that was
+ *       odd then has changed.  Why that suffices: a context C that can still read a
  *       link word in page P read a head pointing into P before the reclaimer
  *       detached P's last object, so C took its guard before that and has not
  *       left it; its word is odd in the snapshot and has not changed.  A
@@ -79,6 +80,56 @@
  *   a node only when no context can still read it (arena_ebr.h); a node read
  *   after that may sit on a page that is gone.
  *
+ * Dead holders (userspace)
+ *   A BPF program always runs to its end, but a userspace thread may die
+ *   holding a guard word (pthread_exit() from a signal handler, a process
+ *   killed while other processes share the arena).  Its word would stay odd
+ *   for ever: no quarantine would end, so no page would go back again, and
+ *   its slot's cache would be lost.  Hence every guard word names its
+ *   holder: bits 0..19 are the sequence, bits 20..63 the identity of a
+ *   userspace holder (arena_ebr_me() of lib/ident.h, the identity EBR
+ *   records carry, without its generation: tgid << 22 | tid), or a value
+ *   with tgid 0 when the word is free or a BPF program holds it ("the
+ *   kernel": never dead).
+ *   - Taking (arena_word_take()) is still one CAS, from an even value to
+ *     the next odd sequence or'ed with the taker's identity; releasing
+ *     (arena_word_put()) is still one release store, of the next even
+ *     sequence with no identity.  The identity costs the hot path nothing
+ *     but a thread-local load, a shift, an OR and a mask: no store, and no
+ *     instant at which the word is held under a stale or missing name.
+ *     BPF code is unchanged (+1 and +1); its rare carry past bit 19 only
+ *     makes a holder field with tgid 0, which names no thread.
+ *   - The sequence wraps after 2^19 holds.  Only equality with a snapshot
+ *     is ever tested, and a word that comes back to its snapshot value is
+ *     taken as still held: a wrap can delay a page's return, never hasten
+ *     it.  A value that differs means the hold seen has ended.
+ *   - A userspace reclaimer held up by a word still at its snapshot value s
+ *     checks the holder that s names with tgkill(tgid, tid, 0)
+ *     (arena_ebr_owner_dead()), once per run (not right after taking the
+ *     snapshot, when holders are most likely mid-operation).  A dead one's
+ *     word is taken over with a CAS from exactly s (arena_word_seize(): two
+ *     seizers never both win, and the dead thread never writes again) and
+ *     released; counted in reaped_guards.  A userspace taker that finds its
+ *     own slot's word held by a userspace thread does the same, on its
+ *     first miss and then once every 4096 misses (a system call each), and
+ *     keeps the slot; so does a fallback taker that finds all
+ *     ARENA_NR_GUARDS words held.  arena_guards_reap() sweeps every word,
+ *     for a housekeeping loop when pages go back in BPF, which cannot tell.
+ *   - The grace argument is untouched: a dead thread reads nothing more, so
+ *     the pages its hold protected may go.
+ *   - A slot's cache is never trusted after its owner died: the owner's
+ *     plain writes to it (magazine head, tail and count; a flush pushes the
+ *     chain and only then empties the magazine; a steal copies a magazine
+ *     and only then empties the source) leave states that cannot be told
+ *     from sound ones, and one of them hands objects out twice.  The seizer
+ *     empties the magazines instead (arena_slot_abandon()): the objects in
+ *     them stay allocated for good, a leak bounded by one cache per dead
+ *     holder, counted in `abandoned`.  A dead holder of a fallback guard
+ *     left nothing half done in shared state (every shared-list change is
+ *     one CAS); an object or page it had popped is lost with it.
+ *   - A recycled tid reads as alive: the word stays held (the safe
+ *     direction) until that thread is gone too.
+ *
  * Statistics are kept per slot, each slot on its own cache lines, and summed
  * on read: allocations and frees per size class (written only by the cache
  * owner), fallback counts (atomic), pages taken, held, quarantined and
@@ -89,6 +140,7 @@
 #define __LIB_ALLOC_H
 
 #include <libarena-ds/alloc.h>
+#include "ident.h"
 
 #ifdef __BPF__
 /*
@@ -185,7 +237,7 @@ struct arena_mag {
 /* Per-context cache and counters.  Everything but stats is written only by
  * the holder of owner. */
 struct arena_slot {
-	__u64 owner;		/* guard sequence: odd while held */
+	__u64 owner;		/* guard word: odd while held (arena_word_take()) */
 	struct arena_slot_stats stats;
 	__u64 pad;
 	struct arena_mag mag[ARENA_NR_CLASSES];
@@ -198,7 +250,7 @@ struct arena_tagged_head {
 } ARENA_ALIGNED_CL;
 
 struct arena_guard_word {
-	__u64 seq;		/* odd while held */
+	__u64 seq;		/* odd while held; holder bits: arena_word_take() */
 } ARENA_ALIGNED_CL;
 
 /* The allocator's shared state: allocated by arena_setup() at init. */
@@ -235,6 +287,8 @@ struct arena_alloc_state {
 	__u64 page_map;				/* address of the bitmap, 0: none */
 	__u64 last_returned;			/* a page given back last (tests) */
 	__u64 map_bits;				/* pages it covers */
+	__u64 reaped_guards;			/* words taken back from dead holders */
+	__u64 abandoned;			/* objects in the caches they dropped */
 	__u64 fb_allocs[ARENA_NR_CLASSES] ARENA_ALIGNED_CL;	/* fallback path */
 	__u64 fb_frees[ARENA_NR_CLASSES];
 	struct arena_guard_word guard[ARENA_NR_GUARDS];
@@ -459,57 +513,254 @@ static __always_inline struct arena_slot_stats __arena *arena_my_stats(void)
 	return &arena_alloc_st->slot[arena_slot() % ARENA_NR_SLOTS].stats;
 }
 
-/* ---- guards and caches */
+/* ---- guards and caches
+ *
+ * A guard word (a slot's owner, or a fallback guard's seq) packs its holder
+ * with its sequence (see "Dead holders" in the header comment): bits 0..19
+ * the sequence, odd while held; bits 20..63 the userspace holder's identity
+ * (arena_ebr_me() without its generation: tgid << 22 | tid), or a value
+ * with tgid 0 (0, or BPF carries: see arena_word_take()) for a BPF holder
+ * and whenever the word is free.
+ */
+#define ARENA_GUARD_SEQ_BITS	20
+#define ARENA_GUARD_SEQ_MASK	((1ULL << ARENA_GUARD_SEQ_BITS) - 1)
+#define ARENA_GUARD_ID_MASK	((1ULL << (2 * ARENA_EBR_ID_BITS)) - 1)
+
+/* The holder field of guard word value @w (tgid << 22 | tid). */
+#define arena_guard_holder(w)	((w) >> ARENA_GUARD_SEQ_BITS)
+/* The userspace holder it names, 0 if none (tgid 0: BPF carries). */
+#define arena_guard_user_holder(w) \
+	(arena_guard_holder(w) >> ARENA_EBR_ID_BITS ? arena_guard_holder(w) : 0)
+
+/* The sequence of word value @w advanced by @n, holder bits clear. */
+#define arena_guard_seq_add(w, n)	(((w) + (n)) & ARENA_GUARD_SEQ_MASK)
+
+/* What the calling context writes in the holder bits of a word it takes. */
+static __always_inline __u64 arena_guard_me(void)
+{
+#ifdef __BPF__
+	return 0;
+#else
+	return (arena_ebr_me() & ARENA_GUARD_ID_MASK) << ARENA_GUARD_SEQ_BITS;
+#endif
+}
+
+/*
+ * Take guard word @w: one CAS from an even value to the next, odd sequence;
+ * userspace clears the holder bits and puts its identity there.  Any
+ * context; never waits.  Returns 1 when taken, 0 when the word is held.
+ *
+ * BPF takes and releases are plain +1, as before holders existed (with the
+ * mask, the allocator benchmark's BPF loop went past the verifier's million
+ * instructions): a BPF release at sequence 2^20 - 1 carries into the holder
+ * bits.  The carries only add to the tgid-0 range of the holder field (the
+ * tgid bits are 2^42 BPF holds away), which names no thread
+ * (arena_guard_user_holder(): none; tgkill() refuses tgid 0 in any case),
+ * and the next userspace take or release masks them away.
+ */
+static __always_inline int arena_word_take(__u64 __arena *w)
+{
+	__u64 s = arena_atomic_load(w);
+
+#ifdef __BPF__
+	if ((s & 1) || arena_atomic_cmpxchg(w, s, s + 1) != s)
+#else
+	if ((s & 1) ||
+	    arena_atomic_cmpxchg(w, s, arena_guard_seq_add(s, 1) | arena_guard_me()) != s)
+#endif
+		return 0;
+	/* Store->load: the reclaimer must see the guard odd, or we must see
+	 * its detach (the grace argument in the header comment). */
+	arena_rmw_fence();
+	return 1;
+}
+
+/* Release guard word @w, held by the caller: the next, even sequence
+ * (userspace: holder bits clear), with one release store.  Wait-free. */
+static __always_inline void arena_word_put(__u64 __arena *w)
+{
+#ifdef __BPF__
+	arena_atomic_store_release(w, arena_atomic_load(w) + 1);
+#else
+	arena_atomic_store_release(w, arena_guard_seq_add(arena_atomic_load(w), 1));
+#endif
+}
+
+static __always_inline __u64 __arena *arena_guard_word_at(struct arena_alloc_state __arena *st,
+							 __u32 i)
+{
+	if (i < ARENA_NR_SLOTS)
+		return &st->slot[i % ARENA_NR_SLOTS].owner;
+	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].seq;
+}
+
+#ifndef __BPF__
+/*
+ * arena_word_seize - take guard word @w over from a dead holder.
+ * @s: the odd value the caller saw (a quarantine snapshot, or a failed
+ * take); it names the holder.  Userspace only: one tgkill() system call
+ * when @s has a userspace holder.  Any number of callers, concurrently with
+ * everything; lock-free.  One CAS from exactly @s (so the dead thread's
+ * hold, not a later one) to the sequence after the next, odd, with the
+ * caller's identity: two seizers never both win, and a quarantine that saw
+ * @s sees a change.
+ * Returns 1 when the caller now holds the word (put it with
+ * arena_word_put(); a slot's owner word after arena_slot_abandon()), 0 when
+ * it moved on, is free, or its holder is alive (or BPF).
+ */
+static inline int arena_word_seize(__u64 *w, __u64 s)
+{
+	if (!(s & 1) || !arena_ebr_owner_dead(arena_guard_user_holder(s)))
+		return 0;
+	if (arena_atomic_cmpxchg(w, s, arena_guard_seq_add(s, 2) | arena_guard_me()) != s)
+		return 0;
+	arena_rmw_fence();	/* as in arena_word_take() */
+	return 1;
+}
+
+/*
+ * The caller has seized slot @sl's owner word from a dead holder: drop the
+ * slot's magazines.  The dead thread may have stopped anywhere in its plain
+ * writes to them: between a flush's push and its clear (the chain would be
+ * in the shared list and in the magazine: handed out twice), half through a
+ * steal's copy (one chain in two magazines), between a pop's count and its
+ * head.  None of that can be told from the words left, so nothing in them
+ * is trusted: the objects they held stay allocated for good (a leak bounded
+ * by one cache, counted in `abandoned` with the counts the magazines show).
+ */
+static inline void arena_slot_abandon(struct arena_alloc_state *st, struct arena_slot *sl)
+{
+	__u64 lost = 0;
+	__u32 c;
+
+	for (c = 0; c < ARENA_NR_CLASSES; c++) {
+		lost += ARENA_READ_ONCE(sl->mag[c].n);
+		ARENA_WRITE_ONCE(sl->mag[c].head, 0);
+		ARENA_WRITE_ONCE(sl->mag[c].tail, 0);
+		ARENA_WRITE_ONCE(sl->mag[c].n, 0);
+	}
+	arena_atomic_add(&st->abandoned, lost);
+	arena_atomic_add(&st->reaped_guards, 1);
+}
+
+/*
+ * Guard word @i (a slot's owner below ARENA_NR_SLOTS, else a fallback
+ * guard), seen odd at @s: if its holder is dead, take it over, make it safe
+ * (a slot's cache is abandoned) and release it.  Userspace only (a system
+ * call), concurrently with everything.  Returns 1 if released.
+ */
+static inline int arena_guard_reap(struct arena_alloc_state *st, __u32 i, __u64 s)
+{
+	__u64 *w = arena_guard_word_at(st, i);
+
+	if (!arena_word_seize(w, s))
+		return 0;
+	if (i < ARENA_NR_SLOTS)
+		arena_slot_abandon(st, &st->slot[i]);
+	else
+		arena_atomic_add(&st->reaped_guards, 1);
+	arena_word_put(w);
+	return 1;
+}
+
+/*
+ * Failed takes of a guard word by this thread.  A held word may be a dead
+ * thread's, but finding out costs a system call: a taker checks on its
+ * first miss and then once every 4096, as arena_ebr_enter() does.
+ */
+static __thread __u32 arena_guard_misses;
+
+static inline int arena_guard_check_due(void)
+{
+	return (++arena_guard_misses & 4095) == 1;
+}
+
+/* The caller's slot @sl is held: if by a dead thread (checked now and
+ * then), seize it and abandon its cache.  Returns 1 when the caller holds
+ * @sl now. */
+static __attribute__((noinline, cold)) int arena_cache_recover(struct arena_alloc_state *st,
+								struct arena_slot *sl)
+{
+	__u64 s = arena_atomic_load(&sl->owner);
+
+	if (!(s & 1) || !arena_guard_user_holder(s) || !arena_guard_check_due())
+		return 0;
+	if (!arena_word_seize(&sl->owner, s))
+		return 0;
+	arena_slot_abandon(st, sl);
+	return 1;
+}
+
+/* Every fallback guard is held: if one by a dead thread (checked now and
+ * then), seize it.  Returns its index, or -1. */
+static __attribute__((noinline, cold)) int arena_guard_recover(struct arena_alloc_state *st)
+{
+	__u32 i;
+
+	if (!arena_guard_check_due())
+		return -1;
+	for (i = 0; i < ARENA_NR_GUARDS; i++)
+		if (arena_word_seize(&st->guard[i].seq, arena_atomic_load(&st->guard[i].seq))) {
+			arena_atomic_add(&st->reaped_guards, 1);
+			return (int)i;
+		}
+	return -1;
+}
+#endif
 
 /*
  * Take the calling context's cache: returns its slot, or NULL when caches
- * are off or the slot is held by another context (never waits).  Holding it
- * is also the guard for shared-list pops.
+ * are off or the slot is held by another context (never waits; a userspace
+ * caller takes over, now and then, a slot whose holder is dead).  Holding
+ * it is also the guard for shared-list pops.
  */
 static __always_inline struct arena_slot __arena *arena_cache_take(struct arena_alloc_state __arena *st)
 {
 	struct arena_slot __arena *sl;
-	__u64 o;
 
 	if (st->flags & ARENA_F_NO_CACHE)
 		return NULL;
 	sl = &st->slot[arena_slot() % ARENA_NR_SLOTS];
-	o = arena_atomic_load(&sl->owner);
-	if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
-		return NULL;
-	/* Store->load: the reclaimer must see the guard odd, or we must see
-	 * its detach (the grace argument in the header comment). */
-	arena_rmw_fence();
-	return sl;
+	if (arena_word_take(&sl->owner))
+		return sl;
+#ifndef __BPF__
+	if (arena_cache_recover(st, sl))
+		return sl;
+#endif
+	return NULL;
 }
 
+/* Give the cache taken with arena_cache_take() back.  Wait-free. */
 static __always_inline void arena_cache_put(struct arena_slot __arena *sl)
 {
-	arena_atomic_store_release(&sl->owner, arena_atomic_load(&sl->owner) + 1);
+	arena_word_put(&sl->owner);
 }
 
-/* Take a fallback guard word: its index, or -1 when all are held. */
+/*
+ * Take a fallback guard word: its index, or -1 when all are held (a
+ * userspace caller then, now and then, takes over one held by a dead
+ * thread).  Any context; lock-free, a bounded scan.
+ */
 static __always_inline int arena_guard_take(struct arena_alloc_state __arena *st)
 {
 	__u32 start = arena_slot(), i, idx;
-	__u64 s;
 
 	for (i = ARENA_ZERO; i < ARENA_NR_GUARDS && can_loop; i++) {
 		idx = (start + i) % ARENA_NR_GUARDS;
-		s = arena_atomic_load(&st->guard[idx].seq);
-		if (!(s & 1) && arena_atomic_cmpxchg(&st->guard[idx].seq, s, s + 1) == s) {
-			arena_rmw_fence();	/* store->load, as in arena_cache_take() */
+		if (arena_word_take(&st->guard[idx].seq))
 			return (int)idx;
-		}
 	}
+#ifndef __BPF__
+	return arena_guard_recover(st);
+#else
 	return -1;
+#endif
 }
 
+/* Release fallback guard @idx.  Wait-free. */
 static __always_inline void arena_guard_put(struct arena_alloc_state __arena *st, int idx)
 {
-	struct arena_guard_word __arena *g = &st->guard[idx % ARENA_NR_GUARDS];
-
-	arena_atomic_store_release(&g->seq, arena_atomic_load(&g->seq) + 1);
+	arena_word_put(&st->guard[idx % ARENA_NR_GUARDS].seq);
 }
 
 /* Owner-only counter bump (plain RMW, read concurrently by stats). */
@@ -777,14 +1028,12 @@ static __always_inline void __arena *arena_steal(struct arena_alloc_state __aren
 	struct arena_mag __arena *m;
 	void __arena *obj = NULL;
 	__u32 start = arena_slot(), i;
-	__u64 o;
 
 	for (i = ARENA_ZERO + 1; i < ARENA_NR_SLOTS && can_loop; i++) {
 		sl = &st->slot[(start + i) % ARENA_NR_SLOTS];
 		if (sl == mine || !arena_atomic_load(&sl->mag[c & 7].n))
 			continue;
-		o = arena_atomic_load(&sl->owner);
-		if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o)
+		if (!arena_word_take(&sl->owner))
 			continue;
 		m = &sl->mag[c & 7];
 		if (mine && m->n) {
@@ -985,7 +1234,6 @@ static __always_inline int arena_cache_flush_all(void)
 	struct arena_slot __arena *sl;
 	__u32 i, c, any;
 	int skipped = 0;
-	__u64 o;
 
 	if (!st)
 		return 0;
@@ -996,8 +1244,7 @@ static __always_inline int arena_cache_flush_all(void)
 			any |= arena_atomic_load(&sl->mag[c & 7].n);
 		if (!any)
 			continue;
-		o = arena_atomic_load(&sl->owner);
-		if ((o & 1) || arena_atomic_cmpxchg(&sl->owner, o, o + 1) != o) {
+		if (!arena_word_take(&sl->owner)) {
 			skipped++;
 			continue;
 		}
@@ -1067,6 +1314,8 @@ static __always_inline void arena_get_stats(struct arena_stats *out)
 	out->pages_quarantined = arena_atomic_load(&st->quar_count);
 	out->pages_recycled = arena_atomic_load(&st->pages_recycled);
 	out->reclaim_runs = arena_atomic_load(&st->reclaim_runs);
+	out->reaped_guards = arena_atomic_load(&st->reaped_guards);
+	out->abandoned = arena_atomic_load(&st->abandoned);
 	out->parked = arena_atomic_load(&st->parked);
 	out->park_drained = arena_atomic_load(&st->park_drained);
 	for (c = 0; c < ARENA_NR_CLASSES; c++)
@@ -1204,14 +1453,6 @@ static __always_inline int arena_park_flush(void)
 
 /* ---- reclamation: pages back to the kernel (see the header comment) */
 
-static __always_inline __u64 __arena *arena_guard_word_at(struct arena_alloc_state __arena *st,
-							 __u32 i)
-{
-	if (i < ARENA_NR_SLOTS)
-		return &st->slot[i % ARENA_NR_SLOTS].owner;
-	return &st->guard[(i - ARENA_NR_SLOTS) % ARENA_NR_GUARDS].seq;
-}
-
 /* Record every guard word: the start of the quarantine's grace period. */
 static __always_inline void arena_grace_snapshot(struct arena_alloc_state __arena *st)
 {
@@ -1223,28 +1464,42 @@ static __always_inline void arena_grace_snapshot(struct arena_alloc_state __aren
 			arena_atomic_load_acquire(arena_guard_word_at(st, i));
 }
 
-/* Has every guard held at the snapshot been released since? */
-static __always_inline int arena_grace_over(struct arena_alloc_state __arena *st)
+/*
+ * Has every guard held at the snapshot been released since?  With @reap (a
+ * userspace reclaimer's first look after the run that took the snapshot),
+ * a word still at its snapshot value whose holder is dead is taken back
+ * (arena_guard_reap(): one system call per such word) instead of blocking
+ * page return for ever.  Caller holds reclaim_lock.
+ */
+static __always_inline int arena_grace_over(struct arena_alloc_state __arena *st, int reap)
 {
 	__u64 s;
 	__u32 i;
 
 	for (i = ARENA_ZERO; i < ARENA_NR_GUARD_WORDS && can_loop; i++) {
 		s = st->quar_snap[i % ARENA_NR_GUARD_WORDS];
-		if ((s & 1) && arena_atomic_load_acquire(arena_guard_word_at(st, i)) == s)
+		if ((s & 1) && arena_atomic_load_acquire(arena_guard_word_at(st, i)) == s) {
+#ifndef __BPF__
+			if (reap && arena_guard_reap(st, i, s))
+				continue;
+#endif
 			return 0;
+		}
 	}
+	(void)reap;
 	return i == ARENA_NR_GUARD_WORDS;
 }
 
-/* Free the quarantined pages if their grace period is over. */
-static __always_inline __u32 arena_quarantine_release(struct arena_alloc_state __arena *st)
+/* Free the quarantined pages if their grace period is over (@reap: see
+ * arena_grace_over()). */
+static __always_inline __u32 arena_quarantine_release(struct arena_alloc_state __arena *st,
+						      int reap)
 {
 	struct arena_page_hdr __arena *hdr;
 	__u64 list = st->quar_head;
 	__u32 n = 0;
 
-	if (!list || !arena_grace_over(st))
+	if (!list || !arena_grace_over(st, reap))
 		return 0;
 	while (list && can_loop) {
 		hdr = (struct arena_page_hdr __arena *)list;
@@ -1370,18 +1625,48 @@ static __always_inline int arena_reclaim(int flush)
 		arena_cache_flush_all();
 	arena_park_drain(st, &budget);
 	budget = ARENA_RECLAIM_SCAN;
-	ret = arena_quarantine_release(st);
+	/* A word still held since the last run's snapshot may be a dead
+	 * thread's: this first look reaps (userspace); the look right after a
+	 * new snapshot does not (its holders are most likely mid-operation). */
+	ret = arena_quarantine_release(st, 1);
 	if (!st->quar_head) {
 		for (c = ARENA_ZERO; c < ARENA_NR_CLASSES && budget && can_loop; c++)
 			arena_reclaim_class(st, c & 7, &budget);
 		if (st->quar_head) {
 			arena_grace_snapshot(st);
-			ret += arena_quarantine_release(st);
+			ret += arena_quarantine_release(st, 0);
 		}
 	}
 	arena_atomic_store_release(&st->reclaim_lock, 0);
 	return ret;
 }
+
+#ifndef __BPF__
+/*
+ * arena_guards_reap - take back every guard word (cache ownership words
+ * included) whose holder is a dead thread, abandoning a dead holder's cache
+ * (arena_slot_abandon()).  Userspace only: one system call per word held
+ * right now, for a housekeeping loop (where the reclaimer runs in BPF and
+ * cannot tell a dead thread).  Any number of callers, concurrently with
+ * everything.  Lock-free.  Returns the words taken back.
+ */
+static inline int arena_guards_reap(void)
+{
+	struct arena_alloc_state *st = arena_alloc_st;
+	__u32 i;
+	__u64 s;
+	int n = 0;
+
+	if (!st)
+		return 0;
+	for (i = 0; i < ARENA_NR_GUARD_WORDS; i++) {
+		s = arena_atomic_load_acquire(arena_guard_word_at(st, i));
+		if (s & 1)
+			n += arena_guard_reap(st, i, s);
+	}
+	return n;
+}
+#endif
 
 /*
  * The functions below take pages from the kernel: in BPF they may only be

@@ -25,6 +25,7 @@ struct arena_standalone {
 	__u64 *freed;		/* pages given back, to hand out again */
 	__u64 nfreed;
 	__u64 returned;		/* pages given back in all */
+	int shared;		/* MAP_SHARED: forked children share the arena */
 };
 
 static struct arena_standalone arena_sa;
@@ -63,7 +64,10 @@ static void arena_standalone_free_pages(void *p, __u32 npages)
 {
 	__u64 first = ((char *)p - arena_sa.base) / ARENA_PAGE_SIZE, i;
 
-	madvise(p, (size_t)npages * ARENA_PAGE_SIZE, MADV_DONTNEED);
+	/* A shared mapping keeps its pages in shmem: only MADV_REMOVE
+	 * empties them. */
+	madvise(p, (size_t)npages * ARENA_PAGE_SIZE,
+		arena_sa.shared ? MADV_REMOVE : MADV_DONTNEED);
 	mprotect(p, (size_t)npages * ARENA_PAGE_SIZE, PROT_NONE);
 	pthread_mutex_lock(&arena_sa.lock);
 	for (i = 0; i < npages; i++)
@@ -73,19 +77,26 @@ static void arena_standalone_free_pages(void *p, __u32 npages)
 }
 
 /*
- * Map @npages at ARENA_BASE and set the allocator up on it.  Page 0 stays
- * unused, as in the kernel driver, so no object has arena offset 0.
- * Returns 0, or -1 when the address range is taken or memory is short.
+ * Map @npages at ARENA_BASE (MAP_SHARED when @shared) and set the
+ * allocator up on it.  Page 0 stays unused, as in the kernel driver, so no
+ * object has arena offset 0.  Returns 0, or -1 when the address range is
+ * taken or memory is short.
  */
-int arena_standalone_init(__u64 npages)
+static int arena_standalone_map(__u64 npages, int shared)
 {
 	void *p;
 
 	p = mmap((void *)ARENA_BASE, npages * ARENA_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED || p != (void *)ARENA_BASE)
+		 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+		 MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
 		return -1;
+	if (p != (void *)ARENA_BASE) {
+		munmap(p, npages * ARENA_PAGE_SIZE);
+		return -1;
+	}
 	arena_sa.base = p;
+	arena_sa.shared = shared;
 	arena_sa.npages = npages;
 	arena_san_asan_begin();		/* ARENA_SANITIZE hook */
 	arena_sa.next = 1;
@@ -103,6 +114,16 @@ int arena_standalone_init(__u64 npages)
 	arena_pages_hook = arena_standalone_pages;
 	arena_free_pages_hook = arena_standalone_free_pages;
 	return arena_setup(npages, 0);
+}
+
+int arena_standalone_init(__u64 npages)
+{
+	return arena_standalone_map(npages, 0);
+}
+
+int arena_standalone_init_shared(__u64 npages)
+{
+	return arena_standalone_map(npages, 1);
 }
 
 void arena_standalone_fini(void)

@@ -39,6 +39,8 @@ struct arena_stats {
 	__u64 cached, steals, fallbacks, reclaim_runs;
 	__u64 parked, park_drained;	/* frees parked when a loop budget ran out */
 	__u64 reclaim_pending;		/* 1: parked items or a sort still to finish */
+	__u64 reaped_guards;		/* guard/cache words taken back from dead threads */
+	__u64 abandoned;		/* objects left in the caches of dead holders */
 	__u64 class_allocs[ARENA_NR_CLASSES];
 	__u64 class_frees[ARENA_NR_CLASSES];
 	__u64 class_current[ARENA_NR_CLASSES];
@@ -112,6 +114,21 @@ DS_API int arena_caches_off(int off);
  */
 int arena_standalone_init(__u64 npages);
 void arena_standalone_fini(void);
+/*
+ * As arena_standalone_init(), on a MAP_SHARED mapping: a fork()ed child
+ * works on the very arena of its parent (tests of what one process leaves
+ * behind for another).  The page bookkeeping stays in the parent: a child
+ * must not take pages (no refill, no reclaim).
+ */
+int arena_standalone_init_shared(__u64 npages);
+/*
+ * Take back every allocator guard word (cache ownership words included)
+ * that a dead thread or process holds, dropping such a cache's contents.
+ * For a housekeeping loop when pages go back in BPF (arena_return_pages()
+ * run in userspace does it on its own).  Any thread, at any time.  Returns
+ * the words taken back.
+ */
+int arena_reap_dead_guards(void);
 /* Pages a standalone arena got back from arena_return_pages(). */
 __u64 arena_standalone_returned(void);
 /* The standalone arena's mapping: its first byte, its size in pages, and
