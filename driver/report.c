@@ -173,6 +173,10 @@ void report_print(FILE *f, const struct run_result *r)
 	fprintf(f, "  Caches:           %llu objects cached, %llu steals, %llu fallbacks\n",
 		(unsigned long long)r->mem.cached, (unsigned long long)r->mem.steals,
 		(unsigned long long)r->mem.fallbacks);
+	if (r->mem.reaped_guards || r->mem.abandoned)
+		fprintf(f, "  Dead holders:     %llu guard words taken back, %llu cached objects "
+			"abandoned with them\n", (unsigned long long)r->mem.reaped_guards,
+			(unsigned long long)r->mem.abandoned);
 	fprintf(f, "  %-8s %12s %12s %10s\n", "Class", "Allocs", "Frees", "Current");
 	for (i = 0; i < ARENA_NR_CLASSES; i++) {
 		if (!r->mem.class_allocs[i] && !r->mem.class_frees[i])

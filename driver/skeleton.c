@@ -684,8 +684,12 @@ static void housekeeping(struct kern *k)
 
 	if (arena_reserve_pages() < SKEL_RESERVE_LOW)
 		ds_user_refill(SKEL_RESERVE_TARGET);
-	if (++calls % SKEL_RECLAIM_EVERY == 0)
+	if (++calls % SKEL_RECLAIM_EVERY == 0) {
+		/* The reclaimer runs in BPF, which cannot ask whether a
+		 * thread still exists: guard words of dead ones first. */
+		arena_reap_dead_guards();
 		kern_reclaim(k, false);
+	}
 }
 
 /* Everything stopped: flush the caches and return what is free (a second

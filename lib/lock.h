@@ -33,7 +33,7 @@
 
 #ifndef __BPF__
 #include <sched.h>
-#include "ebr.h"	/* arena_ebr_me(), arena_ebr_owner_dead() */
+#include "ident.h"	/* arena_ebr_me(), arena_ebr_owner_dead() */
 #endif
 
 #ifndef ARENA_LOCK_USER_SPINS

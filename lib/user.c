@@ -117,7 +117,13 @@ int ds_user_refill(__u32 target)
 int ds_user_reclaim(int flush)
 {
 	struct libarena_args a = { .arg0 = flush };
-	int err = run_prog(lu.reclaim_fd, &a);
+	int err;
+
+	/* The BPF reclaimer cannot ask whether a thread still exists: take
+	 * back the guard words of dead ones here, or their quarantined pages
+	 * would wait for ever. */
+	arena_reap_dead_guards();
+	err = run_prog(lu.reclaim_fd, &a);
 
 	return err ? err : (int)a.rc;
 }

@@ -39,7 +39,9 @@ void ds_user_detach(void);
 int ds_user_refill(__u32 target);
 
 /* Give fully free pages back to the kernel (@flush: empty idle caches
- * first).  Returns the pages returned or a negative errno. */
+ * first), after taking back allocator guard words that dead threads hold
+ * (arena_reap_dead_guards).  Returns the pages returned or a negative
+ * errno. */
 int ds_user_reclaim(int flush);
 
 #endif /* __LIBARENA_DS_USER_H */
