@@ -46,6 +46,27 @@ check_out() {
 	cat "$TLOG.last" >>"$TLOG"
 }
 
+# pinned_driver OUT ARGS...: start the driver on ARGS with its arena pinned
+# at $PIN (SKELETON_TEST_PIN; the caller picks $PIN and removes it), output
+# in OUT, and wait (30 s at most) for its "arena pinned" line: for tests in
+# which a second process maps the live arena.  Sets DRV_PID, and ARENA_HEAD
+# and ARENA_PAGES from that line (empty if it never came).
+pinned_driver() {
+	local out=$1 line i
+	shift
+	rm -f "$PIN"
+	SKELETON_TEST_PIN=$PIN timeout 60 $SKEL "$@" >"$out" 2>&1 &
+	DRV_PID=$!
+	for i in $(seq 300); do
+		grep -q 'arena pinned' "$out" 2>/dev/null && break
+		kill -0 $DRV_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	line=$(grep 'arena pinned' "$out")
+	ARENA_HEAD=$(echo "$line" | sed -n 's/.*head \(0x[0-9a-f]*\).*/\1/p')
+	ARENA_PAGES=$(echo "$line" | sed -n 's/.*pages \([0-9]*\).*/\1/p')
+}
+
 # Exit status and output of the last check, for extra assertions.
 last_out() { cat "$TLOG.last"; }
 

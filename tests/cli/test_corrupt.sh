@@ -14,34 +14,23 @@ CORRUPT=${OUTPUT:-build}/tests/corrupt_arena
 	echo "not ok 1 - cannot build $CORRUPT"; exit 1; }
 D=5
 tmp=$(mktemp -d)
-pin=/sys/fs/bpf/libarena_corrupt_$$
-trap 'rm -rf "$tmp"; rm -f "$pin"' EXIT
+PIN=/sys/fs/bpf/libarena_corrupt_$$
+trap 'rm -rf "$tmp"; rm -f "$PIN"' EXIT
 
 # corrupt_run KIND MODE: the driver's rc, seconds from its start line to its
 # end, and the helper's openat figures, in $tmp/<kind>-<mode>.*
 corrupt_run() {
-	local kind=$1 mode=$2 out=$tmp/$1-$2 line head pages t0 t1 i
-	rm -f "$pin"
-	SKELETON_TEST_PIN=$pin timeout 60 $SKEL -D "$kind" -t 2 -K --kworkers 2 \
-		-o 1000000000 -k 1000 -d $D -v >"$out.drv" 2>&1 &
-	local pid=$!
-	for i in $(seq 300); do
-		grep -q 'arena pinned' "$out.drv" 2>/dev/null && break
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
+	local kind=$1 mode=$2 out=$tmp/$1-$2 t0 t1
+	pinned_driver "$out.drv" -D "$kind" -t 2 -K --kworkers 2 -o 1000000000 -k 1000 -d $D -v
 	t0=$(date +%s.%N)
-	line=$(grep 'arena pinned' "$out.drv")
-	head=$(echo "$line" | sed -n 's/.*head \(0x[0-9a-f]*\).*/\1/p')
-	pages=$(echo "$line" | sed -n 's/.*pages \([0-9]*\).*/\1/p')
-	if [ -n "$head" ]; then
+	if [ -n "$ARENA_HEAD" ]; then
 		# Real-time priority: what is timed is the kernel's work on each
 		# openat (hooks run with preemption off), not this shared
 		# machine's CPU share among the driver's busy workers.
-		chrt -f 50 "$CORRUPT" "$pin" "$head" "$pages" "$kind" "$mode" $((D - 1)) \
-			>"$out.cor" 2>&1
+		chrt -f 50 "$CORRUPT" "$PIN" "$ARENA_HEAD" "$ARENA_PAGES" "$kind" "$mode" \
+			$((D - 1)) >"$out.cor" 2>&1
 	fi
-	wait $pid
+	wait $DRV_PID
 	echo $? >"$out.rc"
 	t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc >"$out.secs"

@@ -13,26 +13,16 @@ HOLD=${OUTPUT:-build}/tests/hold_lock
 [ -x "$HOLD" ] || make -s "$HOLD" >/dev/null 2>&1 || {
 	echo "not ok 1 - cannot build $HOLD"; exit 1; }
 tmp=$(mktemp -d)
-pin=/sys/fs/bpf/libarena_hold_$$
-trap 'rm -rf "$tmp"; rm -f "$pin"' EXIT
+PIN=/sys/fs/bpf/libarena_hold_$$
+trap 'rm -rf "$tmp"; rm -f "$PIN"' EXIT
 
 for kind in tree btree pq; do
 	out=$tmp/$kind
-	rm -f "$pin"
-	SKELETON_TEST_PIN=$pin timeout 60 $SKEL -D "$kind" -t 2 -K --kworkers 1 \
-		-o 1000000000 -k 1000 -d 4 -v >"$out.drv" 2>&1 &
-	pid=$!
-	for i in $(seq 300); do
-		grep -q 'arena pinned' "$out.drv" 2>/dev/null && break
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
-	line=$(grep 'arena pinned' "$out.drv")
-	head=$(echo "$line" | sed -n 's/.*head \(0x[0-9a-f]*\).*/\1/p')
-	pages=$(echo "$line" | sed -n 's/.*pages \([0-9]*\).*/\1/p')
+	pinned_driver "$out.drv" -D "$kind" -t 2 -K --kworkers 1 -o 1000000000 -k 1000 -d 4 -v
+	head=$ARENA_HEAD pages=$ARENA_PAGES pid=$DRV_PID
 	: >"$out.hold"
 	if [ -n "$head" ]; then
-		"$HOLD" "$pin" "$head" "$pages" "$kind" >"$out.hold" 2>&1 &
+		"$HOLD" "$PIN" "$head" "$pages" "$kind" >"$out.hold" 2>&1 &
 		hpid=$!
 		for i in $(seq 100); do
 			grep -q holding "$out.hold" && break

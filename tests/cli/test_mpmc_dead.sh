@@ -18,26 +18,16 @@ DIE=${OUTPUT:-build}/tests/mpmc_die
 	echo "not ok 1 - cannot build $DIE"; exit 1; }
 D=5
 tmp=$(mktemp -d)
-pin=/sys/fs/bpf/libarena_mpmc_dead_$$
-trap 'rm -rf "$tmp"; rm -f "$pin"' EXIT
+PIN=/sys/fs/bpf/libarena_mpmc_dead_$$
+trap 'rm -rf "$tmp"; rm -f "$PIN"' EXIT
 
 # die_run SIDE: the driver's output and rc, the helper's, in $tmp/SIDE.*
 die_run() {
-	local side=$1 out=$tmp/$1 line head pages i
-	rm -f "$pin"
-	SKELETON_TEST_PIN=$pin timeout 60 $SKEL -D mpmc -t 2 -K --kworkers 2 \
-		-o 1000000000 -k 1000 -d $D -v >"$out.drv" 2>&1 &
-	local pid=$!
-	for i in $(seq 300); do
-		grep -q 'arena pinned' "$out.drv" 2>/dev/null && break
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
-	line=$(grep 'arena pinned' "$out.drv")
-	head=$(echo "$line" | sed -n 's/.*head \(0x[0-9a-f]*\).*/\1/p')
-	pages=$(echo "$line" | sed -n 's/.*pages \([0-9]*\).*/\1/p')
-	[ -n "$head" ] && "$DIE" "$pin" "$head" "$pages" "$side" $((D - 2)) >"$out.die" 2>&1
-	wait $pid
+	local side=$1 out=$tmp/$1
+	pinned_driver "$out.drv" -D mpmc -t 2 -K --kworkers 2 -o 1000000000 -k 1000 -d $D -v
+	[ -n "$ARENA_HEAD" ] &&
+		"$DIE" "$PIN" "$ARENA_HEAD" "$ARENA_PAGES" "$side" $((D - 2)) >"$out.die" 2>&1
+	wait $DRV_PID
 	echo $? >"$out.rc"
 }
 
