@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "pinned_arena.h"
 #include <libarena-ds/ds_list.h>
 #include <libarena-ds/ds_hash.h>
 #include <libarena-ds/ds_msqueue.h>
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 	unsigned long long calls = 0;
 	int fd, f, times = 0;
 	__u64 pages;
-	void *head, *m;
+	void *head;
 
 	if (argc != 7) {
 		fprintf(stderr, "usage: corrupt_arena PIN HEAD PAGES list|hash|msqueue|stack cycle|wild|zero SECONDS\n");
@@ -115,17 +116,9 @@ int main(int argc, char **argv)
 	head = (void *)strtoull(argv[2], NULL, 0);
 	pages = strtoull(argv[3], NULL, 0);
 	secs = atof(argv[6]);
-	fd = bpf_obj_get(argv[1]);
-	if (fd < 0) {
-		fprintf(stderr, "corrupt_arena: %s: %s\n", argv[1], strerror(errno));
+	fd = pinned_arena_open("corrupt_arena", argv[1]);
+	if (fd < 0 || pinned_arena_map("corrupt_arena", fd, pages))
 		return 2;
-	}
-	m = mmap((void *)ARENA_BASE, pages * ARENA_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, 0);
-	if (m == MAP_FAILED) {
-		fprintf(stderr, "corrupt_arena: mmap: %s\n", strerror(errno));
-		return 2;
-	}
 	base_end = ARENA_BASE + pages * ARENA_PAGE_SIZE;
 	t0 = now_ms();
 	while ((t = now_ms()) - t0 < secs * 1e3) {

@@ -16,13 +16,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "pinned_arena.h"
 #include <libarena-ds/registry.h>
 #include "lock.h"
 
 int main(int argc, char **argv)
 {
 	struct arena_spinlock *l;
-	void *head, *m;
+	void *head;
 	__u64 pages;
 	int fd, i;
 
@@ -42,17 +43,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hold_lock: %s has no lock\n", argv[4]);
 		return 2;
 	}
-	fd = bpf_obj_get(argv[1]);
-	if (fd < 0) {
-		fprintf(stderr, "hold_lock: %s: %s\n", argv[1], strerror(errno));
+	fd = pinned_arena_open("hold_lock", argv[1]);
+	if (fd < 0 || pinned_arena_map("hold_lock", fd, pages))
 		return 2;
-	}
-	m = mmap((void *)ARENA_BASE, pages * ARENA_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, 0);
-	if (m == MAP_FAILED) {
-		fprintf(stderr, "hold_lock: mmap: %s\n", strerror(errno));
-		return 2;
-	}
 	for (i = 0; i < 1000 && arena_spin_lock(l); i++)
 		usleep(10000);
 	if (i == 1000) {

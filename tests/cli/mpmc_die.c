@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "pinned_arena.h"
 #include <libarena-ds/ds_mpmc.h>
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -51,7 +52,6 @@ int main(int argc, char **argv)
 	int fd, p[2], st;
 	__u64 pages, pos;
 	pid_t pid;
-	void *m;
 
 	if (argc != 6 || (strcmp(argv[4], "tail") && strcmp(argv[4], "head"))) {
 		fprintf(stderr, "usage: mpmc_die PIN HEAD PAGES tail|head SECONDS\n");
@@ -59,21 +59,16 @@ int main(int argc, char **argv)
 	}
 	h = (void *)strtoull(argv[2], NULL, 0);
 	pages = strtoull(argv[3], NULL, 0);
-	fd = bpf_obj_get(argv[1]);
-	if (fd < 0) {
-		fprintf(stderr, "mpmc_die: %s: %s\n", argv[1], strerror(errno));
+	fd = pinned_arena_open("mpmc_die", argv[1]);
+	if (fd < 0)
 		return 2;
-	}
 	if (pipe(p))
 		return 2;
 	/* Each process maps the arena itself: the mapping is not inherited. */
 	pid = fork();
 	if (pid < 0)
 		return 2;
-	m = mmap((void *)ARENA_BASE, pages * ARENA_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, 0);
-	if (m == MAP_FAILED) {
-		fprintf(stderr, "mpmc_die: mmap: %s\n", strerror(errno));
+	if (pinned_arena_map("mpmc_die", fd, pages)) {
 		if (!pid)
 			_exit(2);
 		return 2;
