@@ -42,12 +42,7 @@
 static __always_inline int ds_pq_lock(struct ds_pq_head __arena *h)
 {
 #ifdef __BPF__
-	__u32 i;
-
-	for (i = ARENA_ZERO; i < DS_PQ_BPF_LOCK_TRIES && can_loop; i++)
-		if (arena_spin_trylock(&h->lock))
-			return 0;
-	return DS_ERROR_BUSY;
+	return arena_spin_lock_tries(&h->lock, DS_PQ_BPF_LOCK_TRIES);
 #else
 	return arena_spin_lock(&h->lock);
 #endif

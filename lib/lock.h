@@ -74,7 +74,27 @@ static __always_inline int arena_spin_trylock(struct arena_spinlock __arena *l)
 	       arena_atomic_cmpxchg(&l->holder, 0, arena_lock_me()) == 0;
 }
 
-#ifndef __BPF__
+#ifdef __BPF__
+/*
+ * arena_spin_lock_tries - BPF: take @l in at most @tries attempts (callers
+ * keep them few: on a kernel without preemption a spinning program keeps a
+ * descheduled userspace holder off its CPU).  The holder word is computed
+ * once, outside the loop: each instruction of the loop counts in the
+ * verifier's walk of it (6.12 refuses paths of more than 8192 jumps).
+ * Returns 0 with the lock held, or DS_ERROR_BUSY.
+ */
+static __always_inline int arena_spin_lock_tries(struct arena_spinlock __arena *l, __u32 tries)
+{
+	__u64 me = arena_lock_me();
+	__u32 i;
+
+	for (i = ARENA_ZERO; i < tries && can_loop; i++)
+		if (!arena_atomic_load(&l->holder) &&
+		    arena_atomic_cmpxchg(&l->holder, 0, me) == 0)
+			return 0;
+	return DS_ERROR_BUSY;
+}
+#else
 /*
  * Take @l over from @holder if that is a userspace thread that no longer
  * exists.  Userspace only (a system call).  Returns 1 with the lock held.
