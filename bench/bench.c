@@ -614,6 +614,31 @@ static int large_only(void)
 	return getenv("BENCH_LARGE_HASH_ONLY") != NULL;
 }
 
+/* The registered structures' plans in turn (BENCH_ONLY: that one alone):
+ * for (k = -1; next_plan(&k, &p);) */
+static int next_plan(int *k, struct plan *p)
+{
+	while (++*k < DS_KIND_MAX) {
+		if (only_kind >= 0 && *k != only_kind)
+			continue;
+		plan_of(*k, nthreads_max, p);
+		return 1;
+	}
+	return 0;
+}
+
+/* bpf_map_lookup_elem & co. system calls on @s's BPF hash map. */
+static struct cont *syscall_cont(struct bench_bpf *s)
+{
+	struct cont *c = calloc(1, sizeof(*c));
+
+	c->name = "user-syscall-hash";
+	c->batch = user_batch;
+	c->op = sys_op;
+	c->fd = bpf_map__fd(s->maps.hmap);
+	return c;
+}
+
 /*
  * A keyed structure at @range keys, next to BPF_MAP_TYPE_HASH in the same
  * object: kernel loops, userspace on the same arena and map, then both
@@ -635,11 +660,7 @@ static void kern_keyed(const struct plan *p, __u32 range)
 		seq_run(cs[1], BENCH_FILL, range, 0, range);
 	/* userspace on the same arena and map, while they are full */
 	us[0] = ds_user_cont(cname("user-arena-", p->name), p->kind, s->bss->ds_head);
-	us[1] = calloc(1, sizeof(*us[1]));
-	us[1]->name = "user-syscall-hash";
-	us[1]->batch = user_batch;
-	us[1]->op = sys_op;
-	us[1]->fd = bpf_map__fd(s->maps.hmap);
+	us[1] = syscall_cont(s);
 	figure("user", us[0], BENCH_LOOKUP, range, 0, 1);
 	if (npeer)
 		figure("user", us[1], BENCH_LOOKUP, range, 0, 1);
@@ -737,10 +758,7 @@ static void mode_kern(void)
 	unsigned int i;
 	int k;
 
-	for (k = 0; k < DS_KIND_MAX; k++) {
-		if (only_kind >= 0 && k != only_kind)
-			continue;
-		plan_of(k, nthreads_max, &p);
+	for (k = -1; next_plan(&k, &p);) {
 		plan_print(&p);
 		for (i = large_only() ? 1 : 0; p.keyed && i < 2; i++)
 			kern_keyed(&p, ranges[i]);
@@ -809,10 +827,7 @@ static void mode_sa(void)
 	unsigned int i;
 	int k;
 
-	for (k = 0; k < DS_KIND_MAX; k++) {
-		if (only_kind >= 0 && k != only_kind)
-			continue;
-		plan_of(k, nthreads_max, &p);
+	for (k = -1; next_plan(&k, &p);) {
 		for (i = large_only() ? 1 : 0; p.keyed && i < 2; i++) {
 			if (arena_standalone_init(1U << 18)) {
 				fprintf(stderr, "bench: cannot map the standalone arena\n");
@@ -1172,10 +1187,7 @@ static void mode_scale(void)
 	unsigned int i;
 	int kind, t;
 
-	for (kind = 0; kind < DS_KIND_MAX; kind++) {
-		if (only_kind >= 0 && kind != only_kind)
-			continue;
-		plan_of(kind, nthreads_max, &p);
+	for (kind = -1; next_plan(&kind, &p);) {
 		if (!p.keyed)
 			continue;
 		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
@@ -1185,11 +1197,7 @@ static void mode_scale(void)
 			seq_run(k[0], BENCH_FILL, ranges[i], 0, ranges[i]);
 			seq_run(k[1], BENCH_FILL, ranges[i], 0, ranges[i]);
 			u[0] = ds_user_cont(cname("user-arena-", p.name), kind, s->bss->ds_head);
-			u[1] = calloc(1, sizeof(*u[1]));
-			u[1]->name = "user-syscall-hash";
-			u[1]->batch = user_batch;
-			u[1]->op = sys_op;
-			u[1]->fd = bpf_map__fd(s->maps.hmap);
+			u[1] = syscall_cont(s);
 			for (t = 1; t <= MAX_THREADS; t++) {
 				figure("scale", k[0], BENCH_LOOKUP, ranges[i], 0, t);
 				figure("scale", k[1], BENCH_LOOKUP, ranges[i], 0, t);
@@ -1208,10 +1216,7 @@ static void mode_plan(void)
 	struct plan p;
 	int k;
 
-	for (k = 0; k < DS_KIND_MAX; k++) {
-		if (only_kind >= 0 && k != only_kind)
-			continue;
-		plan_of(k, nthreads_max, &p);
+	for (k = -1; next_plan(&k, &p);) {
 		printf("S %s %s%s%s%s %d\n", p.name, p.keyed ? "keyed," : "",
 		       p.ordered ? "ordered," : "", p.pairs ? "pairs," : "",
 		       p.user_pairs ? "user-pairs," : "", p.threads);
