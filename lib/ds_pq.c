@@ -119,30 +119,46 @@ static __always_inline void ds_pq_sift_down(struct ds_pq_head __arena *h, __u32 
 static __always_inline int ds_pq_scan(struct ds_pq_head __arena *h, __u64 lo, __u64 hi,
 				      __u32 *cnt)
 {
-	__u32 i = ARENA_ZERO, n = h->count, c = ARENA_ZERO;
+	__u32 i = ARENA_ZERO, n = h->count, c = ARENA_ZERO, up = 0;
 	__u64 k;
 
 	if (!n)
 		goto done;
+	/* One flat loop: each step reads the element at i (up == 0) or
+	 * climbs one level. */
 	while (can_loop) {
-		k = h->heap[i & (DS_PQ_CAPACITY - 1)].key;
-		if (k <= hi) {
-			if (k >= lo)
-				c++;
-			if (2 * i + 1 < n) {
-				i = 2 * i + 1;	/* descend to the left child */
-				continue;
+#ifdef __BPF__
+		/*
+		 * The cursor goes through arena memory, where the verifier
+		 * knows nothing of its value: with i's bounds changing on
+		 * every step, no two steps' states were alike, and 6.12
+		 * refused the path ("The sequence of 8193 jumps is too
+		 * complex").  We hold the lock: the word is ours.
+		 */
+		ARENA_WRITE_ONCE(h->scan_pos, i);
+		i = ARENA_READ_ONCE(h->scan_pos);
+#endif
+		if (!up) {
+			k = h->heap[i & (DS_PQ_CAPACITY - 1)].key;
+			if (k <= hi) {
+				if (k >= lo)
+					c++;
+				if (2 * i + 1 < n) {
+					i = 2 * i + 1;	/* descend to the left child */
+					continue;
+				}
 			}
+			/* Subtree at i done: go to the right sibling of the
+			 * nearest ancestor-or-self that is a left child and
+			 * has one. */
+			up = 1;
 		}
-		/* Subtree at i done: go to the right sibling of the nearest
-		 * ancestor-or-self that is a left child and has one. */
-		while (can_loop) {
-			if (i == 0)
-				goto done;
-			if ((i & 1) && i + 1 < n) {
-				i++;
-				break;
-			}
+		if (i == 0)
+			goto done;
+		if ((i & 1) && i + 1 < n) {
+			i++;
+			up = 0;
+		} else {
 			i = (i - 1) / 2;
 		}
 	}

@@ -25,6 +25,8 @@ struct ds_pq_head {
 	struct arena_spinlock lock;
 	__u32 count;
 	__u32 verify_reason;
+	__u32 scan_pos;		/* BPF range count's cursor (lib/ds_pq.c) */
+	__u32 pad;
 	struct ds_counters stats;
 	struct ds_pq_item heap[DS_PQ_CAPACITY];
 };
