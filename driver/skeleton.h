@@ -53,7 +53,7 @@ static __always_inline void skel_count_atomic(struct skel_counts *c, __u32 op, i
 	else if (ds_rc_is_miss(rc))
 		__sync_fetch_and_add(&c->miss, 1);
 	else
-		__sync_fetch_and_add(&c->err[(__u32)(-rc) & 7], 1);
+		__sync_fetch_and_add(&c->err[ds_err_index(rc) & 7], 1);
 }
 
 /* Workload mix in percent; the rest of 100 goes to search. */
