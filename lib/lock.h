@@ -50,8 +50,6 @@
 #undef can_loop
 #ifdef __BPF__
 #define can_loop arena_may_goto()
-#else
-#define can_loop true
 #endif
 
 /* The calling context's holder word. */
@@ -65,22 +63,19 @@ static __always_inline __u64 arena_lock_me(void)
 }
 
 /*
- * arena_spin_trylock - take @l if it is free.  Any context; wait-free.
- * Returns 1 with the lock held, 0 without it.
+ * arena_spin_try - take @l for holder word @me (arena_lock_me()) if it is
+ * free.  Any context; wait-free.  Returns 1 with the lock held, 0 without.
  */
-static __always_inline int arena_spin_trylock(struct arena_spinlock __arena *l)
+static __always_inline int arena_spin_try(struct arena_spinlock __arena *l, __u64 me)
 {
-	return !arena_atomic_load(&l->holder) &&
-	       arena_atomic_cmpxchg(&l->holder, 0, arena_lock_me()) == 0;
+	return !arena_atomic_load(&l->holder) && arena_atomic_cmpxchg(&l->holder, 0, me) == 0;
 }
 
 #ifdef __BPF__
 /*
  * arena_spin_lock_tries - BPF: take @l in at most @tries attempts (callers
  * keep them few: on a kernel without preemption a spinning program keeps a
- * descheduled userspace holder off its CPU).  The holder word is computed
- * once, outside the loop: each instruction of the loop counts in the
- * verifier's walk of it (6.12 refuses paths of more than 8192 jumps).
+ * descheduled userspace holder off its CPU).
  * Returns 0 with the lock held, or DS_ERROR_BUSY.
  */
 static __always_inline int arena_spin_lock_tries(struct arena_spinlock __arena *l, __u32 tries)
@@ -89,8 +84,7 @@ static __always_inline int arena_spin_lock_tries(struct arena_spinlock __arena *
 	__u32 i;
 
 	for (i = ARENA_ZERO; i < tries && can_loop; i++)
-		if (!arena_atomic_load(&l->holder) &&
-		    arena_atomic_cmpxchg(&l->holder, 0, me) == 0)
+		if (arena_spin_try(l, me))
 			return 0;
 	return DS_ERROR_BUSY;
 }
@@ -103,31 +97,28 @@ static inline int arena_spin_take_dead(struct arena_spinlock __arena *l, __u64 h
 {
 	if (!holder || (holder & ARENA_LOCK_KERNEL) || !arena_ebr_owner_dead(holder))
 		return 0;
-	if (arena_atomic_cmpxchg(&l->holder, holder, arena_lock_me()) != holder)
+	if (arena_atomic_cmpxchg(&l->holder, holder, arena_ebr_me()) != holder)
 		return 0;
 	arena_atomic_add(&l->recovered, 1);
 	return 1;
 }
-#endif
 
 /*
- * arena_spin_lock - take @l.
- * Concurrency: any context.  Blocking, bounded; in userspace it takes the
- * lock over from a holder thread that died (see the top of this file).
+ * arena_spin_lock - take @l.  Userspace (BPF callers use
+ * arena_spin_lock_tries()).  Blocking, bounded by ARENA_LOCK_USER_SPINS
+ * with yields; takes the lock over from a holder thread that died (see the
+ * top of this file).
  * Returns 0 with the lock held, or DS_ERROR_BUSY without it.
  */
-static __always_inline int arena_spin_lock(struct arena_spinlock __arena *l)
+static inline int arena_spin_lock(struct arena_spinlock __arena *l)
 {
-#ifndef __BPF__
-	unsigned long spins = 0;
-	__u64 h, seen = 0;
-#endif
+	__u64 me = arena_ebr_me(), h, seen = 0;
+	unsigned long spins;
 
-	while (can_loop) {
-		if (arena_spin_trylock(l))
+	for (spins = 1;; spins++) {
+		if (arena_spin_try(l, me))
 			return 0;
-#ifndef __BPF__
-		if (++spins >= ARENA_LOCK_USER_SPINS)
+		if (spins >= ARENA_LOCK_USER_SPINS)
 			return DS_ERROR_BUSY;
 		if ((spins & 1023) == 0) {
 			/* The same holder at two yields in a row: alive? */
@@ -139,10 +130,9 @@ static __always_inline int arena_spin_lock(struct arena_spinlock __arena *l)
 		} else {
 			arena_cpu_relax();
 		}
-#endif
 	}
-	return DS_ERROR_BUSY;
 }
+#endif
 
 /* arena_spin_unlock - release @l, taken by this context.  Wait-free. */
 static __always_inline void arena_spin_unlock(struct arena_spinlock __arena *l)
