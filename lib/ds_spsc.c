@@ -122,9 +122,10 @@ static __always_inline int __ds_spsc_dequeue(struct ds_spsc_head __arena *h, __u
 DS_API int ds_spsc_dequeue_spsc(struct ds_spsc_head __arena *h __arg_arena, __u64 *key,
 						__u64 *value)
 {
-	int rc = __ds_spsc_dequeue(h, key, value);
+	int rc;
 
 	arena_bind();
+	rc = __ds_spsc_dequeue(h, key, value);
 	ds_count(&h->stats, DS_OP_POP, rc);
 	return rc;
 }
