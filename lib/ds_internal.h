@@ -125,31 +125,29 @@ static __always_inline void ds_counters_reset(struct ds_counters __arena *c)
  * function: get_stats / reset_stats over a `struct ds_counters stats`
  * member of the head, the verify reason, and ds_<name>_new().
  */
-#define DS_DEFINE_STATS_FNS(name) DS_DEFINE_STATS_FNS_X(name, (void)0)
+#define DS_DEFINE_STATS_FNS(name) DS_DEFINE_STATS_FNS_X(name, (void)0, (void)0)
 /* ... for a head with an arena_spinlock `lock`: its take-overs are counted. */
 #define DS_DEFINE_STATS_FNS_LOCKED(name)					\
-	DS_DEFINE_STATS_FNS_X(name, out->takeovers = arena_atomic_load(&h->lock.recovered))
-/* @extra: a statement that adds to *out what the head alone knows. */
-#define DS_DEFINE_STATS_FNS_X(name, extra)					\
+	DS_DEFINE_STATS_FNS_X(name, out->takeovers = arena_atomic_load(&h->lock.recovered), \
+			      (void)0)
+/* @get_extra: a statement that adds to *out what the head alone knows;
+ * @reset_extra: one that zeroes it. */
+#define DS_DEFINE_STATS_FNS_X(name, get_extra, reset_extra)			\
 DS_API int ds_##name##_get_stats(struct ds_##name##_head __arena *h __arg_arena, \
 				 struct ds_stats *out)			\
 {									\
 	arena_bind();							\
 	ds_counters_sum(&h->stats, out);				\
-	extra;								\
+	get_extra;							\
 	return DS_SUCCESS;						\
 }									\
 DS_API int ds_##name##_reset_stats(struct ds_##name##_head __arena *h __arg_arena) \
 {									\
 	arena_bind();							\
 	ds_counters_reset(&h->stats);					\
+	reset_extra;							\
 	return DS_SUCCESS;						\
 }									\
-DS_DEFINE_STATS_MISC(name)
-
-/* The same without get_stats / reset_stats, for a structure that adds to
- * its counters (ds_mpmc.c). */
-#define DS_DEFINE_STATS_MISC(name)						\
 DS_API __u32 ds_##name##_verify_reason(struct ds_##name##_head __arena *h __arg_arena) \
 {									\
 	arena_bind();							\

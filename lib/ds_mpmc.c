@@ -557,35 +557,17 @@ DS_API int ds_mpmc_verify(struct ds_mpmc_head __arena *h __arg_arena)
 }
 
 /*
- * ds_mpmc_get_stats - the operation counters; current_elements leaves out
- * h->lost, the elements whose consumer claimed them and never came back
- * (its slot was taken over), so it is what the ring holds; takeovers is
- * h->abandoned.
- * Concurrency: any context; a snapshot, not atomic.  Returns DS_SUCCESS.
+ * get_stats: the operation counters; current_elements leaves out h->lost,
+ * the elements whose consumer claimed them and never came back (its slot
+ * was taken over), so it is what the ring holds; takeovers is
+ * h->abandoned (any context; a snapshot, not atomic).  reset_stats also
+ * zeroes h->abandoned and h->lost (only while no other operation runs on
+ * @h).  Both return DS_SUCCESS.
  */
-DS_API int ds_mpmc_get_stats(struct ds_mpmc_head __arena *h __arg_arena, struct ds_stats *out)
-{
-	arena_bind();
-	ds_counters_sum(&h->stats, out);
-	out->current_elements -= arena_atomic_load(&h->lost);
-	out->takeovers = arena_atomic_load(&h->abandoned);
-	return DS_SUCCESS;
-}
-
-/*
- * ds_mpmc_reset_stats - zero the counters, h->abandoned and h->lost.
- * Concurrency: only while no other operation runs on @h.  Returns DS_SUCCESS.
- */
-DS_API int ds_mpmc_reset_stats(struct ds_mpmc_head __arena *h __arg_arena)
-{
-	arena_bind();
-	ds_counters_reset(&h->stats);
-	arena_atomic_store(&h->abandoned, 0);
-	arena_atomic_store(&h->lost, 0);
-	return DS_SUCCESS;
-}
-
-DS_DEFINE_STATS_MISC(mpmc)
+DS_DEFINE_STATS_FNS_X(mpmc,
+		      (out->current_elements -= arena_atomic_load(&h->lost),
+		       out->takeovers = arena_atomic_load(&h->abandoned)),
+		      (arena_atomic_store(&h->abandoned, 0), arena_atomic_store(&h->lost, 0)))
 DS_DEFINE_NO_QUIESCE(mpmc)
 
 DS_DEFINE_METADATA(mpmc,
