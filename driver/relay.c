@@ -7,7 +7,10 @@
  * Ending: producers stop after -o items each or at -d; movers stop when
  * every producer is done and lane A answers empty; consumers when every
  * mover is done and lane B answers empty.  So all three overlap for the
- * whole run and both lanes are drained at the end.
+ * whole run and both lanes are drained at the end.  A stop (a signal)
+ * ends producers and movers at once, each mover after placing the item it
+ * holds; consumers drain until every mover is done, so nothing in hand is
+ * dropped and what stays queued is counted as queued.
  */
 #include <errno.h>
 #include <sched.h>
@@ -95,7 +98,9 @@ static void mover_put(struct mover *m, __u64 key)
 			m->full_b++;
 		else
 			m->errors++;
-		if (tries >= RUN_FULL_RETRY_MAX || run_stop) {
+		/* Not at run_stop: the item is in hand and the consumers
+		 * drain lane B until every mover is done. */
+		if (tries >= RUN_FULL_RETRY_MAX) {
 			m->gave_up++;	/* the item is lost: verify says so */
 			return;
 		}
@@ -252,8 +257,12 @@ static void *consumer_thread(void *arg)
 	a.nops = w->cfg->batch;
 	run_gate_wait();
 	t0 = now_s();
-	while (!run_stop) {
+	for (;;) {
+		/* After a stop, keep draining until the movers have placed
+		 * the items they hold (a full lane B would drop them). */
 		mdone = all_done(&R.movers_left);
+		if (run_stop && mdone)
+			break;
 		a.done = 0;
 		err = kern_run(w->kern->skel->progs.relay_consume, &a, sizeof(a));
 		if (err < 0) {
@@ -533,8 +542,11 @@ void relay_finish(struct kern *k, const struct run_cfg *cfg, struct worker *w,
 		for (seq = 0; seq < RELAY_RING; seq++) {
 			struct relay_rec *rec = &R.recs[p][seq];
 
-			if (seq >= pr->seq) {
-				/* never used: nobody may have counted it */
+			if (seq >= pr->seq || rec->seq >= pr->seq) {
+				/* Never used, or written for an attempt that did
+				 * not go in (lane A full or busy when the
+				 * producer stopped): no item, nobody may have
+				 * counted it. */
 				if (rec->seen)
 					o->bad_keys++;
 				continue;

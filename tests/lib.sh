@@ -20,7 +20,12 @@ _report() {
 	else
 		_fail=$((_fail + 1))
 		echo "not ok $_n - $2"
-		echo "# --- output of: $3" && tail -15 "$TLOG.last" | sed 's/^/#   /'
+		# The telling lines first (a CI excerpt may show only a few),
+		# then the end of the output.
+		echo "# --- why: $3"
+		grep -E 'FAIL|not ok|stuck|rc=[1-9]|lost [1-9]|duplicated [1-9]|[Ee]rror:|wanted' \
+			"$TLOG.last" | tail -4 | sed 's/^/#   ! /'
+		echo "# --- end of the output:" && tail -12 "$TLOG.last" | sed 's/^/#   /'
 	fi
 }
 
@@ -55,6 +60,7 @@ pinned_driver() {
 	local out=$1 line i
 	shift
 	rm -f "$PIN"
+	: >"$out"	# an earlier run's line must not be seen
 	SKELETON_TEST_PIN=$PIN timeout 60 $SKEL "$@" >"$out" 2>&1 &
 	DRV_PID=$!
 	for i in $(seq 300); do

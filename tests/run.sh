@@ -60,11 +60,11 @@ done
 
 if [ ${#failed_names[@]} -gt 0 ]; then
 	# What failed and why, just above the total, where a CI log's tail
-	# shows it: each failed case with the lines around it, at most 12
+	# shows it: each failed case with the lines around it, at most 16
 	# lines per test (the whole log stays in $LOGS).
 	for name in "${failed_names[@]}"; do
 		echo "--- $name"
-		grep -E -B2 -A4 '^not ok|not ok - ' "$LOGS/${name//\//_}.log" | head -12 | sed 's/^/    /'
+		grep -E -B1 -A7 '^not ok|not ok - ' "$LOGS/${name//\//_}.log" | head -16 | sed 's/^/    /'
 	done
 	echo "failed: ${failed_names[*]} (logs in $LOGS)"
 fi
