@@ -51,6 +51,22 @@ check_out() {
 	cat "$TLOG.last" >>"$TLOG"
 }
 
+# wait_for FILE REGEX SECS: until FILE has a line matching REGEX (SECS at
+# most); on a timeout, says so with FILE's first lines.  Empty FILE in this
+# shell before starting its writer in the background: the writer's own
+# redirection truncates it only once it runs, and until then an earlier
+# run's line would match.
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no /$2/ in $1 after $3 s; it begins:"
+	head -5 "$1" 2>/dev/null
+	return 1
+}
+
 # pinned_driver OUT ARGS...: start the driver on ARGS with its arena pinned
 # at $PIN (SKELETON_TEST_PIN; the caller picks $PIN and removes it), output
 # in OUT, and wait (30 s at most) for its "arena pinned" line: for tests in

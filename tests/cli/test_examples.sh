@@ -60,16 +60,6 @@ check "the reference process builds" cc -O2 -Wall -o "$APP/tcprobe" "$APP/tcprob
 
 N=$(scale 5000 50000)
 
-# wait_for FILE REGEX SECS: until FILE has a line matching REGEX.
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # topcount_counts [ARGS]: start the reference, start topcount filtered on
 # it, release the reference once topcount has attached, then print
 # topcount's final row for it.

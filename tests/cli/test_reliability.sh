@@ -8,17 +8,6 @@ need_root
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# wait_line FILE REGEX: until REGEX shows in FILE (30 s at most).  Empty
-# FILE in this shell before starting the writer in the background: the
-# writer's own redirection truncates it only once it runs, and until then an
-# earlier run's line would match.
-wait_line() {
-	local n=0
-	while ! grep -qE -- "$2" "$1" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-	grep -qE -- "$2" "$1" && return 0
-	echo "wait_line: no /$2/ in $1 after $n tries; it holds:"; head -5 "$1"
-	return 1
-}
 started='^skeleton: [a-z]+ on '
 
 # --- item 13: a worker that never returns cannot hold the driver
@@ -30,7 +19,7 @@ hung() {
 	: >"$tmp/hung.out"
 	SKELETON_TEST_HANG=1 timeout 60 $SKEL "$@" >"$tmp/hung.out" 2>&1 &
 	local pid=$!
-	wait_line "$tmp/hung.out" "$started" || { kill -9 $pid; return 1; }
+	wait_for "$tmp/hung.out" "$started" 30 || { kill -9 $pid; return 1; }
 	t0=$(date +%s.%N)
 	if [ "$sig" != none ]; then sleep "$delay"; kill -"$sig" $pid; fi
 	wait $pid; rc=$?
@@ -140,7 +129,7 @@ relay_int1() {
 	: >"$tmp/relay.out"
 	timeout 60 $SKEL -D "$1" -w relay -t $t -d 30 -v >"$tmp/relay.out" 2>&1 &
 	local pid=$!
-	wait_line "$tmp/relay.out" "$started" || { kill -9 $pid; return 1; }
+	wait_for "$tmp/relay.out" "$started" 30 || { kill -9 $pid; return 1; }
 	sleep 1.$((RANDOM % 10))
 	kill -INT $pid
 	wait $pid; rc=$?
