@@ -102,6 +102,19 @@ have_vm_tools() {
 	command -v dpkg-deb >/dev/null 2>&1
 }
 
+# --cross: Debian's arm64 C headers, for tests/cli/test_fences.sh (which
+# compiles the ordering-sensitive code for arm64 and inspects it).  Skipped
+# quietly elsewhere: that test then says SKIP.
+if [ "${1:-}" = --cross ]; then
+	[ -f /usr/aarch64-linux-gnu/include/stdio.h ] && exit 0
+	[ -f /etc/debian_version ] && [ "$(id -u)" = 0 ] || exit 0
+	say "installing libc6-dev-arm64-cross (arm64 headers for the fence test)"
+	DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0 install \
+		--no-install-recommends libc6-dev-arm64-cross >/dev/null ||
+		say "warning: libc6-dev-arm64-cross did not install (test_fences will skip)"
+	exit 0
+fi
+
 if [ "${1:-}" = --vm ]; then
 	have_vm_tools && exit 0
 	[ -f /etc/debian_version ] ||

@@ -107,6 +107,7 @@ TEST_ENV := OUTPUT=$(OUTPUT) $(if $(filter 1,$(SANITIZE)),SKEL=./$(SKEL_BIN)) $(
 
 test: deps
 	$(Q)$(MAKE) test-build
+	$(Q)./scripts/install-deps.sh --cross
 	$(Q)$(TEST_ENV) TEST_MODE=quick ./tests/run.sh
 
 test-stress: deps

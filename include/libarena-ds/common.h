@@ -326,7 +326,9 @@ static __u64 arena_fence_word __attribute__((unused));
  * a seq_cst RMW before a later acquire load (arm64 may use LDAPR, which can
  * pass the RMW's store): a full fence.
  */
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__i386__) || defined(ARENA_TEST_NO_RMW_FENCE)
+/* (ARENA_TEST_NO_RMW_FENCE: tests/arch/ builds the fence-less variant to
+ * show that its check catches a missing fence.) */
 #define arena_rmw_fence()	arena_barrier()
 #else
 #define arena_rmw_fence()	arena_atomic_fence()
