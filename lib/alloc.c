@@ -45,6 +45,43 @@ int arena_next_thread_slot;
 __thread __u64 arena_loop_left;
 __thread __u32 arena_api_depth;
 __u64 arena_loop_user_budget = ARENA_LOOP_BUDGET_USER;
+
+/* lib/ident.h: a thread's identity (layout there). */
+__thread __u64 arena_ebr_me_cache;
+static int arena_ebr_atfork_done;
+static __u64 arena_ebr_gen_next;
+
+/* A fork() child forgets the identity it inherited. */
+static void arena_ebr_forget_me(void)
+{
+	arena_ebr_me_cache = 0;
+	arena_ebr_gen_next = 0;
+}
+
+static __u64 arena_ebr_make_id(__u64 tgid, __u64 tid)
+{
+	__u64 g = __atomic_load_n(&arena_ebr_gen_next, __ATOMIC_RELAXED);
+
+	if (!g) {
+		/* First identity of this process: start at a clock value, so
+		 * a reused pid starts elsewhere too. */
+		__u64 seed = (arena_now_ns() * 0x9e3779b97f4a7c15ULL) >> 40 | 1;
+
+		__atomic_compare_exchange_n(&arena_ebr_gen_next, &g, seed, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
+	g = __atomic_fetch_add(&arena_ebr_gen_next, 1, __ATOMIC_RELAXED);
+	return (g & ARENA_EBR_GEN_MASK) << ARENA_EBR_GEN_SHIFT |
+	       (tgid & ARENA_EBR_ID_MASK) << ARENA_EBR_ID_BITS | (tid & ARENA_EBR_ID_MASK);
+}
+
+__attribute__((noinline, cold)) __u64 arena_ebr_me_first(void)
+{
+	if (!__atomic_exchange_n(&arena_ebr_atfork_done, 1, __ATOMIC_RELAXED))
+		pthread_atfork(NULL, NULL, arena_ebr_forget_me);
+	arena_ebr_me_cache = arena_ebr_make_id(getpid(), syscall(SYS_gettid));
+	return arena_ebr_me_cache;
+}
 #endif
 
 /* Contract: <libarena-ds/alloc.h>. */

@@ -34,4 +34,16 @@ int arena_ebr_reap_dead(struct arena_ebr *ebr)
 {
 	return arena_ebr_reap(ebr);
 }
+
+int arena_ebr_pin(struct arena_ebr *ebr)
+{
+	arena_bind();
+	return ebr ? arena_ebr_enter(ebr) : -1;
+}
+
+void arena_ebr_unpin(struct arena_ebr *ebr, int token)
+{
+	if (ebr)
+		arena_ebr_exit(ebr, token);
+}
 #endif

@@ -13,8 +13,10 @@
  *     arena, one cache line each: 0 when free, (epoch << 1) | 1 when a
  *     critical section is running;
  *   - arena_ebr_enter() takes a record (see Records below) and publishes E
- *     in it; arena_ebr_exit() clears it.  Either side holds a published
- *     epoch only for one operation;
+ *     in it; arena_ebr_exit() clears it.  A BPF program holds a published
+ *     epoch for one operation; a userspace thread for one operation, or for
+ *     a pinned section (arena_ebr_pin()) in which its operations only count
+ *     their nesting in the record (`nest`, written by the holder alone);
  *   - arena_ebr_retire() pushes an unlinked node onto limbo[E % 3];
  *   - E advances to E+1 once every active record shows E; the list that
  *     then comes round again, limbo[(E+1) % 3], holds nodes retired at E-2,
@@ -154,11 +156,13 @@ static inline int arena_ebr_reap(struct arena_ebr __arena *ebr)
 	return n;
 }
 
-/* Publish the epoch in the record @idx this thread owns. */
+/* Publish the epoch in the record @idx this thread owns (or borrowed): the
+ * outermost section on it. */
 static inline int arena_ebr_publish(struct arena_ebr __arena *ebr, __u32 idx)
 {
 	__u64 e = arena_atomic_load_acquire(&ebr->epoch);
 
+	ebr->rec[idx].nest = 1;
 	arena_atomic_xchg(&ebr->rec[idx].state, e << 1 | 1);
 	return arena_ebr_settle(ebr, idx, e);
 }
@@ -177,10 +181,16 @@ static inline int arena_ebr_enter(struct arena_ebr __arena *ebr)
 	__u64 me = arena_ebr_me(), o;
 	__u32 idx = arena_slot(), i, pass;
 
-	/* Fast path: the slot's record is ours (registered on first use). */
+	/* Fast path: the slot's record is ours (registered on first use);
+	 * inside a section of ours already (a pin), only count it. */
 	o = arena_atomic_load(&ebr->rec[idx].owner);
-	if (o == me)
+	if (o == me) {
+		if (ebr->rec[idx].nest) {
+			ebr->rec[idx].nest++;
+			return (int)idx;
+		}
 		return arena_ebr_publish(ebr, idx);
+	}
 	/* Someone else's: maybe a dead thread's.  Checking costs a system
 	 * call, so only now and then. */
 	if (!o || ((++arena_ebr_misses & 4095) == 1 && arena_ebr_reap_rec(ebr, idx))) {
@@ -213,6 +223,14 @@ static __always_inline void arena_ebr_exit(struct arena_ebr __arena *ebr, int id
 	if (idx < 0)
 		return;
 	rec = &ebr->rec[idx % ARENA_EBR_SLOTS];
+#ifndef __BPF__
+	/* Only the record's holder writes nest (1 in its outermost section). */
+	if (rec->nest > 1) {
+		rec->nest--;
+		return;
+	}
+	rec->nest = 0;
+#endif
 	arena_atomic_store_release(&rec->state, 0);
 #ifndef __BPF__
 	/* A borrowed record (bit 63 of the owner) goes back. */

@@ -41,40 +41,11 @@
 #define ARENA_EBR_ID_MASK	((1ULL << ARENA_EBR_ID_BITS) - 1)
 #define ARENA_EBR_GEN_SHIFT	(2 * ARENA_EBR_ID_BITS)
 #define ARENA_EBR_GEN_MASK	((1ULL << 18) - 1)
-static __thread __u64 arena_ebr_me_cache;
-static int arena_ebr_atfork_done;
-static __u64 arena_ebr_gen_next;
-
-static void arena_ebr_forget_me(void)
-{
-	arena_ebr_me_cache = 0;
-	arena_ebr_gen_next = 0;
-}
-
-static inline __u64 arena_ebr_make_id(__u64 tgid, __u64 tid)
-{
-	__u64 g = __atomic_load_n(&arena_ebr_gen_next, __ATOMIC_RELAXED);
-
-	if (!g) {
-		/* First identity of this process: start at a clock value. */
-		__u64 seed = (arena_now_ns() * 0x9e3779b97f4a7c15ULL) >> 40 | 1;
-
-		__atomic_compare_exchange_n(&arena_ebr_gen_next, &g, seed, false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-	}
-	g = __atomic_fetch_add(&arena_ebr_gen_next, 1, __ATOMIC_RELAXED);
-	return (g & ARENA_EBR_GEN_MASK) << ARENA_EBR_GEN_SHIFT |
-	       (tgid & ARENA_EBR_ID_MASK) << ARENA_EBR_ID_BITS | (tid & ARENA_EBR_ID_MASK);
-}
-
-/* A thread's first call: out of line, away from the allocator's fast path. */
-static __attribute__((noinline, cold)) __u64 arena_ebr_me_first(void)
-{
-	if (!__atomic_exchange_n(&arena_ebr_atfork_done, 1, __ATOMIC_RELAXED))
-		pthread_atfork(NULL, NULL, arena_ebr_forget_me);
-	arena_ebr_me_cache = arena_ebr_make_id(getpid(), syscall(SYS_gettid));
-	return arena_ebr_me_cache;
-}
+/* One per process, in lib/alloc.c: every translation unit that inlines
+ * this header must see the same identity for a thread (a per-unit copy
+ * would register one thread's record under two owners). */
+extern __thread __u64 arena_ebr_me_cache;
+__u64 arena_ebr_me_first(void);	/* a thread's first call: makes it */
 
 static inline __u64 arena_ebr_me(void)
 {

@@ -29,6 +29,7 @@ struct arena_ebr_rec {
 	__u64 owner;		/* userspace records: tgid << 32 | tid, 0 = none */
 	__u64 block_ns;		/* first time an advancer found it lagging */
 	__u64 stall_epoch;	/* epoch + 1 of the last stall counted */
+	__u64 nest;		/* userspace: the holder's open sections (pins) */
 } ARENA_ALIGNED_CL;
 
 struct arena_ebr {
@@ -73,6 +74,27 @@ DS_API int arena_ebr_quiesce(struct arena_ebr __arena *ebr __arg_arena);
 /* Userspace: clear the records of threads that died (housekeeping).
  * Returns the records cleared. */
 int arena_ebr_reap_dead(struct arena_ebr *ebr);
+
+/*
+ * arena_ebr_pin - open a pinned section on @ebr for the calling thread:
+ * until arena_ebr_unpin(), every operation of this thread on a structure
+ * of this domain runs inside it and skips its own enter/exit (a nested
+ * section costs two plain writes of the thread's own record, no atomic;
+ * the pin itself costs what one operation's enter does).  Pins nest.
+ * Nothing retired while any thread is pinned is freed before that thread
+ * unpins, so keep sections short (a batch of operations, not a run):
+ * memory grows, and past ARENA_EBR_STALL_NS the record is reported as
+ * stalled.  Never call ds_quiesce()/arena_ebr_quiesce() while pinned.
+ * Concurrency: userspace threads, any number, each on its own pins; with
+ * every operation of every context.  Progress: lock-free (the first pin of
+ * a thread registers its record).
+ * Returns a token for arena_ebr_unpin(), or -1 when no record was free (the
+ * operations inside then each run their own section, as unpinned).
+ */
+int arena_ebr_pin(struct arena_ebr *ebr);
+
+/* arena_ebr_unpin - close the section @token opened.  Wait-free. */
+void arena_ebr_unpin(struct arena_ebr *ebr, int token);
 #endif
 
 #endif /* __LIBARENA_DS_EBR_H */

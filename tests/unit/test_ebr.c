@@ -302,6 +302,66 @@ static void test_reap_sweeps_dead_records(void **state)
 	assert_int_equal(ebr->reaped, 3);
 }
 
+/*
+ * A pinned section (issue 12): operations inside only count their nesting
+ * in the thread's record; the epoch published by the pin stays until the
+ * unpin, so an inner exit does not end the section.
+ */
+static void test_pin_nests_without_republishing(void **state)
+{
+	struct arena_ebr *ebr = new_domain();
+	int tok, idx;
+	__u64 s;
+
+	(void)state;
+	tok = arena_ebr_pin(ebr);
+	assert_true(tok >= ARENA_NR_CPU_SLOTS);
+	s = ebr->rec[tok].state;
+	assert_true(s & 1);
+	idx = arena_ebr_enter(ebr);
+	assert_int_equal(idx, tok);			/* the same record */
+	assert_int_equal(ebr->rec[tok].nest, 2);
+	assert_int_equal(arena_ebr_enter(ebr), tok);
+	arena_ebr_exit(ebr, tok);
+	arena_ebr_exit(ebr, idx);
+	assert_int_equal(ebr->rec[tok].state, s);	/* still in the pin */
+	assert_int_equal(ebr->rec[tok].nest, 1);
+	arena_ebr_unpin(ebr, tok);
+	assert_int_equal(ebr->rec[tok].state, 0);
+	assert_int_equal(ebr->rec[tok].nest, 0);
+	/* Unpinned again: each operation its own section. */
+	idx = arena_ebr_enter(ebr);
+	assert_int_equal(ebr->rec[idx].nest, 1);
+	arena_ebr_exit(ebr, idx);
+	assert_int_equal(ebr->rec[idx].state, 0);
+	assert_int_equal(arena_ebr_pin(NULL), -1);
+	arena_ebr_unpin(NULL, -1);
+}
+
+/* What a pinned thread retired, and what it could still hold, waits for
+ * the unpin, however many inner sections ended meanwhile. */
+static void test_pin_holds_the_grace_period(void **state)
+{
+	struct arena_ebr *ebr = new_domain();
+	__s64 before = unit_alloc_current();
+	__u64 *nodes[8];
+	int tok, i;
+
+	(void)state;
+	tok = arena_ebr_pin(ebr);
+	assert_true(tok >= 0);
+	retire_some(ebr, nodes, 8);		/* an inner enter ... exit */
+	for (i = 0; i < 4; i++)
+		arena_ebr_try_advance(ebr);
+	assert_int_equal(arena_ebr_flush(ebr), 1);	/* held back by the pin */
+	assert_int_equal(unit_alloc_current(), before + 8);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(nodes[i][1], 0xabc);
+	arena_ebr_unpin(ebr, tok);
+	assert_int_equal(arena_ebr_flush(ebr), 0);
+	assert_int_equal(unit_alloc_current(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +376,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_short_lived_threads, unit_setup,
 						unit_teardown),
 		cmocka_unit_test_setup_teardown(test_reused_tid_is_not_the_owner, unit_setup,
+						unit_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_nests_without_republishing, unit_setup,
+						unit_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_holds_the_grace_period, unit_setup,
 						unit_teardown),
 		cmocka_unit_test_setup_teardown(test_reap_sweeps_dead_records, unit_setup,
 						unit_teardown),
