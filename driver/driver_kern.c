@@ -206,15 +206,28 @@ int kern_load(struct kern *k, int kind, __u64 arena_pages, enum hooks_mode want)
 	return 0;
 }
 
+static __u64 kern_run_max_ns;	/* the longest program run so far */
+
 int kern_run(struct bpf_program *prog, void *ctx, size_t size)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = size);
+	__u64 t0 = arena_now_ns(), d, m;
 	int err;
 
 	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 	if (err)
 		return -errno;
+	d = arena_now_ns() - t0;
+	m = __atomic_load_n(&kern_run_max_ns, __ATOMIC_RELAXED);
+	while (d > m && !__atomic_compare_exchange_n(&kern_run_max_ns, &m, d, false,
+						     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 	return (int)opts.retval;
+}
+
+double kern_run_max_s(void)
+{
+	return __atomic_load_n(&kern_run_max_ns, __ATOMIC_RELAXED) / 1e9;
 }
 
 int kern_reclaim(struct kern *k, bool flush)

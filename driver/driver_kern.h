@@ -52,6 +52,9 @@ int kern_attach_hooks(struct kern *k);
 /* Run a SEC("syscall") program with @ctx as its context; returns its
  * retval or a negative errno. */
 int kern_run(struct bpf_program *prog, void *ctx, size_t size);
+/* The longest kern_run() so far, in seconds (a slow or emulated machine's
+ * batches take long: the driver's stop grace follows it). */
+double kern_run_max_s(void);
 
 /* Run libarena_reclaim: give fully free pages back to the kernel (@flush:
  * empty idle caches first).  Returns pages returned or a negative errno. */

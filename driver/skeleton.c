@@ -65,6 +65,7 @@ static struct env {
 /* Seconds the workers get to return after the stop, before they are
  * reported stuck. */
 #define SKEL_JOIN_GRACE		1.0
+#define SKEL_JOIN_GRACE_MAX	30.0
 /* Verify's loop budget in userspace: a walk of every node, not a cycle. */
 #define SKEL_VERIFY_BUDGET	(1ULL << 26)
 
@@ -938,10 +939,22 @@ static double drain_grace(const struct worker *w)
 	return 0.0;
 }
 
+/* How long the workers get to return after the stop: SKEL_JOIN_GRACE, or
+ * three of the longest kernel batches seen (a worker finishes the batch it
+ * is in; under emulation one takes seconds), at most SKEL_JOIN_GRACE_MAX. */
+static double join_grace(void)
+{
+	double g = 3 * kern_run_max_s() + 0.5;
+
+	if (g < SKEL_JOIN_GRACE)
+		return SKEL_JOIN_GRACE;
+	return g < SKEL_JOIN_GRACE_MAX ? g : SKEL_JOIN_GRACE_MAX;
+}
+
 /* Workers that did not return after the stop: say which, detach the hooks
  * and end the process (they still run, so nothing can be verified or
  * torn down under them).  Exit status 1. */
-static void end_stuck(struct kern *k, struct worker *w, int stuck)
+static void end_stuck(struct kern *k, struct worker *w, int stuck, double grace)
 {
 	int i;
 
@@ -949,7 +962,7 @@ static void end_stuck(struct kern *k, struct worker *w, int stuck)
 	if (k->attached)
 		skeleton_bpf__detach(k->skel);
 	fprintf(stderr, "skeleton: %d worker%s did not stop within %.1f s of the stop; "
-		"ending without verify:\n", stuck, stuck > 1 ? "s" : "", SKEL_JOIN_GRACE);
+		"ending without verify:\n", stuck, stuck > 1 ? "s" : "", grace);
 	for (i = 0; i < env.run.threads + env.run.kworkers; i++)
 		if (w[i].stuck)
 			fprintf(stderr, "  stuck: %s %d (%s), %llu ops done\n",
@@ -1205,6 +1218,7 @@ static int run(struct session *s)
 	void *head = s->head;
 	struct worker *w;
 	int err, stuck, ret = 0, i;
+	double grace;
 	double t0 = arena_now_ns() / 1e9;
 
 	if (env.monitor) {
@@ -1247,11 +1261,12 @@ static int run(struct session *s)
 			usleep(10000);
 		}
 		run_stop = 1;
-		stuck = run_join(&env.run, w, arena_now_ns() / 1e9 + SKEL_JOIN_GRACE);
+		grace = join_grace();
+		stuck = run_join(&env.run, w, arena_now_ns() / 1e9 + grace);
 		if (tty_out)
 			fprintf(stderr, "\r%70s\r", "");
 		if (stuck)
-			end_stuck(k, w, stuck);	/* does not return */
+			end_stuck(k, w, stuck, grace);	/* does not return */
 		if (err)
 			return -1;
 		for (i = 0; i < env.run.kworkers; i++)
