@@ -88,28 +88,52 @@ struct cont {
 	struct bpf_program *prog;
 	int fd;
 	void *priv;
+	struct arena_ebr *ebr;	/* arena structures: pinned per PIN_EVERY ops */
 };
+
+/* Operations per pinned section of a userspace arena contender
+ * (arena_ebr_pin(): the EBR enter/exit of each operation inside is two
+ * plain writes of the thread's own record). */
+#define PIN_EVERY	64
 
 static __u64 now_ns(void)
 {
 	return arena_now_ns();
 }
 
+/* Close the pinned section @tok of @c and open the next one (none for
+ * contenders without EBR). */
+static int repin(struct cont *c, int tok)
+{
+	if (!c->ebr)
+		return -1;
+	arena_ebr_unpin(c->ebr, tok);
+	return arena_ebr_pin(c->ebr);
+}
+
 static void user_batch(struct cont *c, int tid, struct bench_args *a)
 {
 	__u64 s = a->seed, i, ok = 0, key, t0;
+	int tok = -1;
 	__u32 op;
 
 	t0 = now_ns();
 	if (a->op == BENCH_PAIR) {
-		for (i = 0; i < a->n; i++)
+		for (i = 0; i < a->n; i++) {
+			if (!(i % PIN_EVERY))
+				tok = repin(c, tok);
 			ok += c->pair(c, tid, i);
+		}
 	} else {
 		for (i = 0; i < a->n; i++) {
+			if (!(i % PIN_EVERY))
+				tok = repin(c, tok);
 			bench_pick(a, &s, i, &op, &key);
 			ok += c->op(c, op, key) == 0;
 		}
 	}
+	if (c->ebr)
+		arena_ebr_unpin(c->ebr, tok);
 	a->ns = now_ns() - t0;
 	a->done = a->n;
 	a->ok = ok;
@@ -492,6 +516,7 @@ static struct cont *ds_user_cont(const char *name, int kind, void *head)
 	c->thread_init = ds_thread_init;
 	c->op = ds_user_op;
 	c->pair = ds_user_pair;
+	c->ebr = ds_ebr_of(kind, head);
 	return c;
 }
 

@@ -76,14 +76,34 @@ static __always_inline int ds_chain_walk(__u64 first, __u32 link_off, struct ds_
 	return -1;
 }
 
+/*
+ * Add one to a counter of the caller's own slot.  BPF: an atomic add (one
+ * CPU slot serves every program that runs there, and sleepable ones can be
+ * preempted mid-update by another).  Userspace: the slot is the thread's
+ * (arena_slot(): threads get distinct slots while at most
+ * ARENA_NR_THREAD_SLOTS run, or as arena_set_thread_slot() assigns them), so
+ * its owner alone writes it: a plain load and store, no locked instruction
+ * on the hot path (atomic accesses only so that concurrent readers are not
+ * a data race).  Threads made to share a slot may lose counts (statistics
+ * only: no structure depends on them).
+ */
+static __always_inline void ds_count_add(__u64 __arena *p)
+{
+#ifdef __BPF__
+	arena_atomic_add(p, 1);
+#else
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+#endif
+}
+
 /* Record the outcome of one operation in the caller's slot. */
 static __always_inline void ds_count(struct ds_counters __arena *c, int op, int rc)
 {
 	struct ds_slot_counters __arena *s = &c->slot[arena_slot()];
 
-	arena_atomic_add(&s->calls[op & 7], 1);
+	ds_count_add(&s->calls[op & 7]);
 	if (rc == DS_SUCCESS)
-		arena_atomic_add(&s->ok[op & 7], 1);
+		ds_count_add(&s->ok[op & 7]);
 }
 
 static __always_inline void ds_counters_sum(struct ds_counters __arena *c,
