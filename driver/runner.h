@@ -21,6 +21,7 @@ struct run_cfg {
 	__u64 seed;
 	double duration;	/* seconds */
 	double rate;		/* -w relay: items offered per second in all (0: at once) */
+	__u32 pin;		/* thread operations per pinned EBR section (0: none) */
 	struct skel_mix mix;
 	__u32 caps;		/* the structure's DS_CAP_* (roles follow them) */
 };

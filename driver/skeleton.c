@@ -49,7 +49,7 @@ static struct env {
 	__u32 breaker;
 } env = {
 	.run = { .threads = 4, .ops = 1000, .key_range = 10000, .duration = 10,
-		 .batch = 1000, .seed = 1 },
+		 .batch = 1000, .seed = 1, .pin = 64 },
 	.workload = WL_MIXED,
 	.stats = true,
 	.json_fd = -1,
@@ -92,7 +92,7 @@ static const char doc[] =
 enum {
 	OPT_SEED = 0x100, OPT_JSON, OPT_HOOKS, OPT_ARENA_PAGES, OPT_KWORKERS, OPT_BATCH,
 	OPT_NO_STATS, OPT_HISTORY, OPT_HOOK_BUDGET, OPT_OP_BUDGET, OPT_BREAKER, OPT_CAPACITY,
-	OPT_RATE,
+	OPT_RATE, OPT_PIN,
 };
 
 static const struct argp_option opts[] = {
@@ -110,6 +110,8 @@ static const struct argp_option opts[] = {
 	{ "batch", OPT_BATCH, "N", 0, "Kernel operations per program run (default 1000)", 0 },
 	{ "rate", OPT_RATE, "N", 0, "-w relay: offer N items per second in all (default 0: as fast as "
 	  "they go), so latency is not queueing", 0 },
+	{ "pin", OPT_PIN, "N", 0, "Threads run N operations per pinned EBR section "
+	  "(arena_ebr_pin; default 64, 0 = each operation its own)", 0 },
 	{ "ds", 'D', "NAME", 0, "Structure to drive (default list); 'help' lists them", 0 },
 	{ "seed", OPT_SEED, "N", 0, "Seed of the key streams (default 1)", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the results as JSON to FILE", 0 },
@@ -204,6 +206,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (parse_u64(arg, 0, 100000000, &v))
 			argp_error(state, "--rate wants 0 to 100000000 items per second, not '%s'", arg);
 		env.run.rate = v;
+		break;
+	case OPT_PIN:
+		if (parse_u64(arg, 0, 1000000, &v))
+			argp_error(state, "--pin wants 0 to 1000000, not '%s'", arg);
+		env.run.pin = v;
 		break;
 	case OPT_BATCH:
 		if (parse_u64(arg, 1, 1000000, &v))

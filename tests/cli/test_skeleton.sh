@@ -23,6 +23,11 @@ check_out "kernel-only run (-t 0 -K): userspace verify walks kernel-made nodes" 
 check_out "search workload starts half full" 'Verification: PASS' $SKEL -t 2 -o 5000 -w search -v
 check_out "delete workload" 'Verification: PASS' $SKEL -t 2 -K -o 5000 -w delete -v
 check_out "range workload" 'Verification: PASS' $SKEL -t 2 -K -o 5000 -w range -v
+# Pinned EBR sections (default 64 operations): none, and long ones.
+for p in 0 1 4096; do
+	check_out "--pin $p: msqueue with kernel workers verifies" 'Verification: PASS' \
+		$SKEL -D msqueue -t 2 -K -o 20000 --pin $p -v
+done
 check_out "small key range, high contention" 'Verification: PASS' \
 	$SKEL -t 4 -K -o $OPS -k 16 -v
 check_out "duration bounds a long run" 'Test Duration: [12]\.' \
@@ -94,6 +99,7 @@ check "bad: -o abc" bad -o abc
 check "bad: -k 0" bad -k 0
 check "bad: -w nosuch" bad -w nosuch
 check "bad: -D nosuch" bad -D nosuch
+check "bad: --pin -1" bad --pin -1
 check "bad: missing argument" bad -t
 check "bad: unknown option" bad --frobnicate
 check "bad: unexpected argument" bad extra
