@@ -774,12 +774,21 @@ static void collect_state(struct run_result *res, void *head)
 		arena_ebr_stats_read(ebr, &res->ebr);
 }
 
+/* The userspace verify of the structure at @head, on the verify budget (a
+ * public call's budget is its own: arm it right before each). */
+static int user_verify(void *head)
+{
+	struct ds_req r = { .op = DS_OP_VERIFY };
+
+	arena_loop_arm(SKEL_VERIFY_BUDGET);
+	return ds_dispatch(env.run.kind, head, &r);
+}
+
 /* Verify from userspace and from the kernel, then check conservation. */
 static int verify_all(struct kern *k, struct run_result *res, void *head)
 {
 	const struct ds_metadata *md = ds_metadata_of(env.run.kind);
 	struct skel_verify_args va = {};
-	struct ds_req r = { .op = DS_OP_VERIFY };
 	int urc, err, i;
 	__s64 counted = 0;
 
@@ -812,8 +821,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 			 ds_strerror(DS_ERROR_CORRUPT), (unsigned long long)res->ebr.corrupt);
 		return 0;
 	}
-	arena_loop_arm(SKEL_VERIFY_BUDGET);
-	urc = ds_dispatch(env.run.kind, head, &r);
+	urc = user_verify(head);
 	if (urc == DS_ERROR_BUSY) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
 			 "userspace verify: corrupt (the walk did not end within %llu steps: a cycle?)",
@@ -832,7 +840,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	 * (may_goto's budget, a few million loop steps), not a cycle, which
 	 * the userspace walk would have met.  Said, not failed.
 	 */
-	if (!err && va.rc == DS_ERROR_BUSY && ds_dispatch(env.run.kind, head, &r) == DS_SUCCESS) {
+	if (!err && va.rc == DS_ERROR_BUSY && user_verify(head) == DS_SUCCESS) {
 		res->kernel_verify_partial = 1;
 		va.rc = DS_SUCCESS;
 	}
@@ -851,8 +859,7 @@ static int verify_all(struct kern *k, struct run_result *res, void *head)
 	 * back under a live node would show here. */
 	reclaim_all(k);
 	uar_probe();
-	arena_loop_arm(SKEL_VERIFY_BUDGET);
-	urc = ds_dispatch(env.run.kind, head, &r);
+	urc = user_verify(head);
 	if (urc != DS_SUCCESS) {
 		snprintf(res->verify_msg, sizeof(res->verify_msg),
 			 "userspace verify after page return: %s (%s)", ds_strerror(urc),
