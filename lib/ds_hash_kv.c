@@ -105,6 +105,25 @@ static __always_inline __u64 __arena *ds_hash_kv_val(struct ds_hash_head __arena
 	return ds_hash_kv_key(n) + ds_hash_kw(h);
 }
 
+/* Value words of @h's elements. */
+static __always_inline __u32 ds_hash_vw(struct ds_hash_head __arena *h)
+{
+	return ((__u32)h->value_size + 7) >> 3;
+}
+
+/*
+ * The live element of the key set up in @sc (*@found) and its value words
+ * (NULL when not found: *@rc says why, see ds_hash_lookup_kw()).
+ */
+static __always_inline __u64 __arena *ds_hash_kv_find_val(struct ds_hash_head __arena *h,
+							  struct ds_hash_scratch __arena *sc,
+							  struct ds_hash_node __arena **found,
+							  int *rc)
+{
+	*rc = ds_hash_lookup_kw(h, sc->hv, sc->kbuf, ds_hash_kw(h), NULL, found);
+	return *rc == DS_SUCCESS ? ds_hash_kv_val(h, *found) : NULL;
+}
+
 /*
  * ds_hash_kv_insert - add @key (h->key_size bytes) with @value
  * (h->value_size bytes).
@@ -180,23 +199,20 @@ DS_API int ds_hash_kv_lookup(struct ds_hash_head __arena *h __arg_arena,
 {
 	struct ds_hash_node __arena *found = NULL;
 	struct ds_hash_scratch __arena *sc;
-	__u32 vs, vw, i;
 	__u64 __arena *v;
 	int idx, rc;
+	__u32 i;
 
 	arena_bind();
 	rc = ds_hash_kv_begin(h, key, &idx, &sc);
 	if (rc)
 		goto out;
-	rc = ds_hash_lookup_kw(h, sc->hv, sc->kbuf, ds_hash_kw(h), NULL, &found);
-	if (rc == DS_SUCCESS && value) {
-		vs = h->value_size;
-		vw = (vs + 7) / 8;
-		v = ds_hash_kv_val(h, found);
-		for (i = ARENA_ZERO; i < vw && can_loop; i++)
-			ds_hash_kv_put_word((__u8 __arena *)value, vs, i,
+	v = ds_hash_kv_find_val(h, sc, &found, &rc);
+	if (v && value) {
+		for (i = ARENA_ZERO; i < ds_hash_vw(h) && can_loop; i++)
+			ds_hash_kv_put_word((__u8 __arena *)value, h->value_size, i,
 					    arena_atomic_load_acquire(&v[i]));
-		if (i < vw)
+		if (i < ds_hash_vw(h))
 			rc = DS_ERROR_BUSY;
 		else if (arena_atomic_load_acquire(&found->next) & DS_HASH_MARK)
 			rc = DS_ERROR_NOT_FOUND;	/* deleted while read */
@@ -226,27 +242,22 @@ DS_API int ds_hash_kv_update(struct ds_hash_head __arena *h __arg_arena,
 			     const void __arena *key __arg_arena,
 			     const void __arena *value __arg_arena)
 {
-	struct ds_hash_node __arena *found = NULL;
 	struct ds_hash_scratch __arena *sc;
-	__u32 vs, vw, i;
-	__u64 __arena *v;
+	struct ds_hash_node __arena *found = NULL;
 	int idx, rc;
+	__u64 __arena *v;
+	__u32 i;
 
 	arena_bind();
 	rc = ds_hash_kv_begin(h, value ? key : NULL, &idx, &sc);
 	if (rc)
 		return rc;
-	rc = ds_hash_lookup_kw(h, sc->hv, sc->kbuf, ds_hash_kw(h), NULL, &found);
-	if (rc == DS_SUCCESS) {
-		vs = h->value_size;
-		vw = (vs + 7) / 8;
-		v = ds_hash_kv_val(h, found);
-		for (i = ARENA_ZERO; i < vw && can_loop; i++)
-			arena_atomic_store_release(&v[i], ds_hash_kv_get_word(
-				(const __u8 __arena *)value, vs, i));
-		if (i < vw)
-			rc = DS_ERROR_BUSY;
-	}
+	v = ds_hash_kv_find_val(h, sc, &found, &rc);
+	for (i = ARENA_ZERO; v && i < ds_hash_vw(h) && can_loop; i++)
+		arena_atomic_store_release(&v[i], ds_hash_kv_get_word(
+			(const __u8 __arena *)value, h->value_size, i));
+	if (v && i < ds_hash_vw(h))
+		rc = DS_ERROR_BUSY;
 	arena_ebr_exit(&h->ebr, idx);
 	return rc;
 }
@@ -269,14 +280,13 @@ DS_API __u64 ds_hash_kv_value_addr(struct ds_hash_head __arena *h __arg_arena,
 {
 	struct ds_hash_node __arena *found = NULL;
 	struct ds_hash_scratch __arena *sc;
-	__u64 addr = 0;
-	int idx;
+	__u64 addr;
+	int idx, rc;
 
 	arena_bind();
 	if (ds_hash_kv_begin(h, key, &idx, &sc))
 		return 0;
-	if (ds_hash_lookup_kw(h, sc->hv, sc->kbuf, ds_hash_kw(h), NULL, &found) == DS_SUCCESS)
-		addr = (__u64)ds_hash_kv_val(h, found);
+	addr = (__u64)ds_hash_kv_find_val(h, sc, &found, &rc);
 	arena_ebr_exit(&h->ebr, idx);
 	return addr;
 }

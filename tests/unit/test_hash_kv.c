@@ -272,22 +272,16 @@ static void *kv_worker(void *p)
 		key_of(j, k);
 		op = (x >> 8) % 10;
 		val_of(j, x, v);
-		if (op < 4) {
-			rc = ds_hash_kv_insert(a->h, k, v);
-			a->ins += rc == DS_SUCCESS;
-			if (own && rc != (a->own[j - SHARED - a->id * OWN] ? DS_ERROR_EXISTS :
-					  DS_SUCCESS))
+		if (op < 7) {
+			/* Insert (op < 4) or delete; an own key's answer
+			 * follows from the thread's model. */
+			rc = op < 4 ? ds_hash_kv_insert(a->h, k, v) : ds_hash_kv_delete(a->h, k);
+			a->ins += op < 4 && rc == DS_SUCCESS;
+			a->del += op >= 4 && rc == DS_SUCCESS;
+			if (own && (rc == DS_SUCCESS) != (a->own[j - SHARED - a->id * OWN] == (op >= 4)))
 				a->bad++;
 			if (own)
-				a->own[j - SHARED - a->id * OWN] = 1;
-		} else if (op < 7) {
-			rc = ds_hash_kv_delete(a->h, k);
-			a->del += rc == DS_SUCCESS;
-			if (own && rc != (a->own[j - SHARED - a->id * OWN] ? DS_SUCCESS :
-					  DS_ERROR_NOT_FOUND))
-				a->bad++;
-			if (own)
-				a->own[j - SHARED - a->id * OWN] = 0;
+				a->own[j - SHARED - a->id * OWN] = op < 4;
 		} else if (op < 8) {
 			rc = ds_hash_kv_update(a->h, k, v);
 		} else {
