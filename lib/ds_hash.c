@@ -55,6 +55,12 @@
  * grace period passed (arena_ebr.h); nodes that were never published are
  * freed at once.  Keys never change after publication; values change only
  * through ds_hash_update(), one atomic 64-bit store (8-byte values only).
+ *
+ * Wide keys and values (a table made by ds_hash_new_kv / ds_hash_init_kv)
+ * are in lib/ds_hash_kv.c; the list walk, insert and delete are shared
+ * with it (lib/ds_hash_walk.h, lib/ds_hash_ops.h: @kw 0 here, so the key
+ * compare folds away), as are resizing and verify (which orders elements
+ * of equal split-order key by their key words).
  */
 #include <libarena-ds/ds_hash.h>
 #include "ds_internal.h"
