@@ -20,7 +20,8 @@
 /*
  * Word @i of the @size bytes at @src (the bytes of src + 8i .. in address
  * order, zero past @size).  No alignment needed.  The byte loop has a
- * constant trip count and is unrolled: no loop is left in BPF.
+ * constant trip count and is unrolled: no loop is left in BPF.  (Userspace
+ * moves a whole word with one unaligned access.)
  */
 static __always_inline __u64 ds_hash_kv_get_word(const __u8 __arena *src, __u32 size, __u32 i)
 {
@@ -28,6 +29,12 @@ static __always_inline __u64 ds_hash_kv_get_word(const __u8 __arena *src, __u32 
 	__u8 *wb = (__u8 *)&w;
 	__u32 off = i * 8, b;
 
+#ifndef __BPF__
+	if (off + 8 <= size) {
+		__builtin_memcpy(&w, src + off, 8);	/* one load */
+		return w;
+	}
+#endif
 DS_UNROLL
 	for (b = 0; b < 8; b++)
 		if (off + b < size)
@@ -41,6 +48,12 @@ static __always_inline void ds_hash_kv_put_word(__u8 __arena *dst, __u32 size, _
 	__u8 *wb = (__u8 *)&w;
 	__u32 off = i * 8, b;
 
+#ifndef __BPF__
+	if (off + 8 <= size) {
+		__builtin_memcpy(dst + off, &w, 8);	/* one store */
+		return;
+	}
+#endif
 DS_UNROLL
 	for (b = 0; b < 8; b++)
 		if (off + b < size)
