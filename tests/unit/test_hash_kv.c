@@ -117,6 +117,18 @@ static void test_hash_kv_api(void **state)
 	}
 	assert_true(h->nbuckets >= 256);	/* it grew */
 	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	/* Emptied, it shrinks back to its creation size. */
+	for (x = 0; x < 256; x++) {
+		k[0] = (__u8)x;
+		assert_int_equal(ds_hash_kv_delete(h, k), DS_SUCCESS);
+	}
+	while (ds_hash_maintain(h) == DS_ERROR_BUSY)
+		;
+	assert_int_equal(h->nbuckets, 2);
+	assert_true(h->shrinks > 0);
+	assert_int_equal(ds_hash_verify(h), DS_SUCCESS);
+	assert_int_equal(ds_quiesce(K, h), 0);
+	assert_true(unit_alloc_current() == 0);
 }
 
 struct walk_acc {
