@@ -98,27 +98,6 @@ $(TEST_OUT)/mpmc_die: tests/cli/mpmc_die.c $(LIB_A)
 
 TEST_BINS += $(TEST_OUT)/mpmc_die
 
-LINCHECK_BIN := $(OUTPUT)/lincheck
-
-test-build: all $(TEST_BINS) $(OUTPUT)/lincheck
-
-# SANITIZE=1 runs the suite on the sanitizer-mode build.
-TEST_ENV := OUTPUT=$(OUTPUT) $(if $(filter 1,$(SANITIZE)),SKEL=./$(SKEL_BIN)) $(if $(T),TEST_FILTER=$(T))
-
-test: deps
-	$(Q)$(MAKE) test-build
-	$(Q)$(TEST_ENV) TEST_MODE=quick ./tests/run.sh
-
-test-stress: deps
-	$(Q)$(MAKE) test-build
-	$(Q)$(TEST_ENV) TEST_MODE=stress ./tests/run.sh
-
-test-verify: deps
-	$(Q)$(MAKE) test-build
-	$(Q)$(TEST_ENV) TEST_MODE=verify ./tests/run.sh
-
-.PHONY: test-build
-
 # tests/cli/test_hash_kv_kern.sh: the wide-key hash from BPF programs
 # (tests/kern/hash_kv_kern*), linked with the library's BPF object.
 KVK_OUT := $(TEST_OUT)/kern
@@ -142,3 +121,25 @@ $(TEST_OUT)/hash_kv_kern: tests/kern/hash_kv_kern.c tests/kern/hash_kv_kern.h \
 	$(Q)$(CC) $(CFLAGS) -I$(KVK_OUT) $< $(LIB_A) $(LDLIBS) -o $@
 
 TEST_BINS += $(TEST_OUT)/hash_kv_kern
+
+LINCHECK_BIN := $(OUTPUT)/lincheck
+
+test-build: all $(TEST_BINS) $(OUTPUT)/lincheck
+
+# SANITIZE=1 runs the suite on the sanitizer-mode build.
+TEST_ENV := OUTPUT=$(OUTPUT) $(if $(filter 1,$(SANITIZE)),SKEL=./$(SKEL_BIN)) $(if $(T),TEST_FILTER=$(T))
+
+test: deps
+	$(Q)$(MAKE) test-build
+	$(Q)$(TEST_ENV) TEST_MODE=quick ./tests/run.sh
+
+test-stress: deps
+	$(Q)$(MAKE) test-build
+	$(Q)$(TEST_ENV) TEST_MODE=stress ./tests/run.sh
+
+test-verify: deps
+	$(Q)$(MAKE) test-build
+	$(Q)$(TEST_ENV) TEST_MODE=verify ./tests/run.sh
+
+.PHONY: test-build
+
