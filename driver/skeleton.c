@@ -649,7 +649,7 @@ static int test_pin_arena(struct kern *k, void *head)
 #define SKEL_MIN_PAGES_DEFAULT 64
 static const struct { const char *name; __u32 pages; } min_pages[] = {
 	{ "list", 19 }, { "tree", 17 }, { "msqueue", 19 }, { "stack", 19 },
-	{ "hash", 47 }, { "skiplist", 27 }, { "mpmc", 49 }, { "spsc", 33 },
+	{ "hash", 55 }, { "skiplist", 27 }, { "mpmc", 49 }, { "spsc", 33 },
 	{ "deque", 33 }, { "btree", 1202 }, { "pq", 273 },
 };
 

@@ -55,10 +55,16 @@
  * grace period passed (arena_ebr.h); nodes that were never published are
  * freed at once.  Keys never change after publication; values change only
  * through ds_hash_update(), one atomic 64-bit store (8-byte values only).
+ *
+ * Wide keys and values (a table made by ds_hash_new_kv / ds_hash_init_kv)
+ * are in lib/ds_hash_kv.c; the list walk, insert and delete are shared
+ * with it (lib/ds_hash_walk.h, lib/ds_hash_ops.h: @kw 0 here, so the key
+ * compare folds away), as are resizing and verify (which orders elements
+ * of equal split-order key by their key words).
  */
 #include <libarena-ds/ds_hash.h>
 #include "ds_internal.h"
-#include "ds_hash_walk.h"
+#include "ds_hash_ops.h"
 
 /* Smallest power of two >= @cap within [DS_HASH_MIN_BUCKETS, MAX]. */
 static __always_inline __u32 ds_hash_size_for(__u64 cap)
@@ -130,73 +136,6 @@ DS_API __u32 ds_hash_size(struct ds_hash_head __arena *h __arg_arena)
 	return ds_hash_nbuckets(h);
 }
 
-#define DS_HASH_UNLINKED 1	/* ds_hash_find_step: sc->curr to retire */
-
-/*
- * One pass of ds_hash_find: walk from the dummy of sc->hv's bucket to the
- * first live node not before sc->key.  Stops early after unlinking a marked
- * node (its address in sc->curr, for the caller to retire at a point with
- * few live values).  Returns 0 (sc->prev / sc->curr set), DS_HASH_UNLINKED,
- * or DS_ERROR_BUSY.
- */
-static __always_inline int ds_hash_find_step(struct ds_hash_head __arena *h,
-					     struct ds_hash_scratch __arena *sc)
-{
-	struct ds_hash_node __arena *curr, *start;
-	__u64 __arena *prev;
-	__u64 link, next, t = sc->key;
-
-	start = ds_hash_dummy_node(h, (__u32)(sc->hv & (ds_hash_nbuckets(h) - 1)));
-	prev = &start->next;
-	link = arena_atomic_load_acquire(prev);
-	while (can_loop) {
-		curr = DS_HASH_PTR(link);
-		if (curr) {
-			next = arena_atomic_load_acquire(&curr->next);
-			if (next & DS_HASH_MARK) {
-				if (arena_atomic_cmpxchg(prev, link, next & ~DS_HASH_MARK) != link) {
-					/* The predecessor changed or was
-					 * deleted: start over. */
-					prev = &start->next;
-					link = arena_atomic_load_acquire(prev);
-					continue;
-				}
-				sc->curr = link;
-				return DS_HASH_UNLINKED;
-			}
-			if (ds_hash_before(link, curr->o, t)) {
-				prev = &curr->next;
-				link = next;
-				continue;
-			}
-		}
-		sc->prev = (__u64)prev;
-		sc->curr = link;
-		return 0;
-	}
-	return DS_ERROR_BUSY;
-}
-
-/*
- * Find the first live node not before sc->key, unlinking (and retiring)
- * the marked nodes met on the way.  On return sc->prev is the address of
- * the link that held sc->curr (a link word, or 0).  Inside the critical
- * section @ebr_idx.  Returns 0 or DS_ERROR_BUSY.
- */
-static __always_inline int ds_hash_find(struct ds_hash_head __arena *h, int ebr_idx,
-					struct ds_hash_scratch __arena *sc)
-{
-	int rc;
-
-	while (can_loop) {
-		rc = ds_hash_find_step(h, sc);
-		if (rc != DS_HASH_UNLINKED)
-			return rc;
-		arena_ebr_retire(&h->ebr, ebr_idx, DS_HASH_PTR(sc->curr));
-	}
-	return DS_ERROR_BUSY;
-}
-
 /*
  * ds_hash_count - elements counted by the per-slot words.  Any context;
  * exact while nothing runs.
@@ -212,34 +151,6 @@ DS_API __s64 ds_hash_count(struct ds_hash_head __arena *h __arg_arena)
 	return n;
 }
 
-DS_API int ds_hash_maintain(struct ds_hash_head __arena *h __arg_arena);
-
-/*
- * Count one element in or out (@d = +1 / -1); every DS_HASH_CHECK_EVERY
- * changes of this slot (every nbuckets while smaller), look at the load factor: above 1 (or below 1/8
- * and above the creation size), userspace resizes here and BPF leaves a
- * hint for a context that may take pages.
- */
-static __always_inline void ds_hash_counted(struct ds_hash_head __arena *h, __s64 d)
-{
-	__s64 old = arena_atomic_fetch_add(&h->cnt[arena_slot()].n, d), n;
-	__u32 size = ds_hash_nbuckets(h);
-
-	/* Small tables look more often (every size changes of a slot). */
-	if (old & ((size < DS_HASH_CHECK_EVERY ? size : DS_HASH_CHECK_EVERY) - 1))
-		return;
-	n = ds_hash_count(h);
-	if (n <= (__s64)size && (n * 8 >= (__s64)size || size <= h->min_buckets) &&
-	    arena_atomic_load(&h->ninit) >= arena_atomic_load(&h->span))
-		return;
-#ifdef __BPF__
-	if (!arena_atomic_load(&h->grow_hint))
-		arena_atomic_store(&h->grow_hint, 1);
-#else
-	ds_hash_maintain(h);
-#endif
-}
-
 /*
  * ds_hash_insert - add @key with @value.
  * Concurrency: any number of BPF programs and userspace threads, with any
@@ -247,17 +158,20 @@ static __always_inline void ds_hash_counted(struct ds_hash_head __arena *h, __s6
  * by can_loop in BPF); in userspace an insert that finds the load factor
  * above 1 also runs a resize step (ds_hash_maintain: allocation, bounded).
  * Returns DS_SUCCESS, DS_ERROR_EXISTS (key present, table unchanged),
- * DS_ERROR_NOMEM, or DS_ERROR_BUSY (retry budget or EBR records exhausted).
+ * DS_ERROR_NOMEM, DS_ERROR_BUSY (retry budget or EBR records exhausted),
+ * or DS_ERROR_INVALID (a wide-key table: use ds_hash_kv_insert()).
  */
 DS_API int ds_hash_insert(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 					  __u64 value)
 {
-	struct ds_hash_node __arena *node = NULL, *curr;
 	struct ds_hash_scratch __arena *sc;
-	int idx, rc = DS_ERROR_BUSY;
+	int idx, rc = DS_ERROR_INVALID;
 	__u64 hv = ds_hash_mix(key);
 
 	arena_bind();
+	if (h->key_size)
+		goto out_count;		/* a wide-key table */
+	rc = DS_ERROR_BUSY;
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -265,34 +179,7 @@ DS_API int ds_hash_insert(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 	sc->hv = hv;
 	sc->key = ds_hash_rev(hv);
 	sc->value = value;
-	while (can_loop) {
-		if (ds_hash_find(h, idx, sc))
-			break;
-		curr = DS_HASH_PTR(sc->curr);
-		if (curr && !(sc->curr & DS_HASH_DUMMY) && curr->o == sc->key) {
-			rc = DS_ERROR_EXISTS;
-			break;
-		}
-		if (!node) {
-			node = bpf_arena_alloc(sizeof(*node));
-			if (!node) {
-				rc = DS_ERROR_NOMEM;
-				break;
-			}
-			arena_atomic_store(&node->ebr_link, 0);	/* a stale free-list pop may read it */
-			node->o = sc->key;
-			node->value = sc->value;
-		}
-		node->next = sc->curr;
-		if (arena_atomic_cmpxchg((__u64 __arena *)sc->prev, sc->curr, (__u64)node) ==
-		    sc->curr) {
-			node = NULL;
-			rc = DS_SUCCESS;
-			break;
-		}
-	}
-	if (node)
-		bpf_arena_free(node);	/* never published */
+	rc = ds_hash_insert_sc(h, idx, sc, 0, NULL, 0);
 	arena_ebr_exit(&h->ebr, idx);
 	if (rc == DS_SUCCESS)
 		ds_hash_counted(h, 1);
@@ -305,43 +192,26 @@ out_count:
  * ds_hash_delete - remove @key.
  * Concurrency: any context, with any other table operation (a resize
  * included).  Lock-free.
- * Returns DS_SUCCESS, DS_ERROR_NOT_FOUND, or DS_ERROR_BUSY.
+ * Returns DS_SUCCESS, DS_ERROR_NOT_FOUND, DS_ERROR_BUSY, or
+ * DS_ERROR_INVALID (a wide-key table).
  */
 DS_API int ds_hash_delete(struct ds_hash_head __arena *h __arg_arena, __u64 key)
 {
-	struct ds_hash_node __arena *curr;
 	struct ds_hash_scratch __arena *sc;
-	int idx, rc = DS_ERROR_BUSY;
-	__u64 next, hv = ds_hash_mix(key);
+	int idx, rc = DS_ERROR_INVALID;
+	__u64 hv = ds_hash_mix(key);
 
 	arena_bind();
+	if (h->key_size)
+		goto out_count;		/* a wide-key table */
+	rc = DS_ERROR_BUSY;
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
 	sc = &h->scratch[idx & (ARENA_EBR_SLOTS - 1)];
 	sc->hv = hv;
 	sc->key = ds_hash_rev(hv);
-	while (can_loop) {
-		if (ds_hash_find(h, idx, sc))
-			break;
-		curr = DS_HASH_PTR(sc->curr);
-		if (!curr || (sc->curr & DS_HASH_DUMMY) || curr->o != sc->key) {
-			rc = DS_ERROR_NOT_FOUND;
-			break;
-		}
-		next = arena_atomic_load_acquire(&curr->next);
-		if (next & DS_HASH_MARK)
-			continue;	/* deleted meanwhile: look again */
-		if (arena_atomic_cmpxchg(&curr->next, next, next | DS_HASH_MARK) != next)
-			continue;
-		/* Ours.  Unlink it here, or let a find do it. */
-		if (arena_atomic_cmpxchg((__u64 __arena *)sc->prev, sc->curr, next) == sc->curr)
-			arena_ebr_retire(&h->ebr, idx, curr);
-		else
-			ds_hash_find(h, idx, sc);
-		rc = DS_SUCCESS;
-		break;
-	}
+	rc = ds_hash_delete_sc(h, idx, sc, 0);
 	arena_ebr_exit(&h->ebr, idx);
 	if (rc == DS_SUCCESS)
 		ds_hash_counted(h, -1);
@@ -356,16 +226,20 @@ out_count:
  * included).  Wait-free traversal of one run (no retries; bounded by
  * can_loop in BPF).  The value is read before the node is checked to be
  * live, so the answer is a value the key had while present.
- * Returns DS_SUCCESS, DS_ERROR_NOT_FOUND, or DS_ERROR_BUSY.
+ * Returns DS_SUCCESS, DS_ERROR_NOT_FOUND, DS_ERROR_BUSY, or
+ * DS_ERROR_INVALID (a wide-key table).
  */
 DS_API int ds_hash_search(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 					  __u64 *value)
 {
 	struct ds_hash_node __arena *found;
-	int idx, rc = DS_ERROR_BUSY;
+	int idx, rc = DS_ERROR_INVALID;
 	__u64 v = 0;
 
 	arena_bind();
+	if (h->key_size)
+		goto out_count;		/* a wide-key table */
+	rc = DS_ERROR_BUSY;
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		goto out_count;
@@ -384,7 +258,8 @@ out_count:
  * Concurrency: any context, with any other table operation.  Wait-free
  * traversal plus one atomic 64-bit store.  A concurrent delete of @key may
  * take effect just after the update.
- * Returns DS_SUCCESS, DS_ERROR_NOT_FOUND, or DS_ERROR_BUSY.
+ * Returns DS_SUCCESS, DS_ERROR_NOT_FOUND, DS_ERROR_BUSY, or
+ * DS_ERROR_INVALID (a wide-key table).
  */
 DS_API int ds_hash_update(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 					  __u64 value)
@@ -393,6 +268,8 @@ DS_API int ds_hash_update(struct ds_hash_head __arena *h __arg_arena, __u64 key,
 	int idx, rc;
 
 	arena_bind();
+	if (h->key_size)
+		return DS_ERROR_INVALID;	/* a wide-key table */
 	idx = arena_ebr_enter(&h->ebr);
 	if (idx < 0)
 		return DS_ERROR_BUSY;
@@ -577,16 +454,20 @@ DS_API int ds_hash_maintain(struct ds_hash_head __arena *h __arg_arena)
 
 /*
  * ds_hash_new_cap - create a table sized for @capacity elements and grow it
- * to that size.  Sleepable BPF or userspace (a head and the directory
+ * to that size; a wide-key table when @key_size is not 0 (sizes checked by
+ * the caller).  Sleepable BPF or userspace (a head and the directory
  * segments take pages).  Returns the head, or 0 when out of memory.
  */
-static __always_inline __u64 __ds_hash_new_cap(__u64 capacity)
+static __always_inline __u64 __ds_hash_new_cap(__u64 capacity, __u32 key_size,
+						__u32 value_size)
 {
 	struct ds_hash_head __arena *h = arena_alloc_large(sizeof(*h));
 	int rc = DS_ERROR_BUSY, i;
 
 	if (!h || ds_hash_init_cap(h, capacity))
 		return 0;
+	h->key_size = key_size;
+	h->value_size = value_size;
 	for (i = 0; i < 1024 && can_loop; i++) {
 		rc = ds_hash_maintain(h);
 		if (rc != DS_ERROR_BUSY)
@@ -598,7 +479,50 @@ static __always_inline __u64 __ds_hash_new_cap(__u64 capacity)
 DS_API __u64 ds_hash_new_cap_u64(__u64 capacity)
 {
 	arena_bind();
-	return __ds_hash_new_cap(capacity);
+	return __ds_hash_new_cap(capacity, 0, 0);
+}
+
+/* Are @key_size and @value_size fit for a wide-key table? */
+static __always_inline int ds_hash_kv_sizes_ok(__u32 key_size, __u32 value_size)
+{
+	return key_size >= 1 && key_size <= DS_HASH_KV_MAX_KEY &&
+	       value_size >= 1 && value_size <= DS_HASH_KV_MAX_VALUE;
+}
+
+/*
+ * ds_hash_new_kv - create a wide-key table: @key_size (1..DS_HASH_KV_MAX_KEY)
+ * bytes of key, @value_size (1..DS_HASH_KV_MAX_VALUE) bytes of value, sized
+ * for @capacity elements.  Only the ds_hash_kv_* operations work on it.
+ * Sleepable BPF or userspace.  Returns the head, or 0 for sizes out of
+ * range or when out of memory.
+ */
+DS_API __u64 ds_hash_new_kv_u64(__u64 capacity, __u32 key_size, __u32 value_size)
+{
+	arena_bind();
+	if (!ds_hash_kv_sizes_ok(key_size, value_size))
+		return 0;
+	return __ds_hash_new_cap(capacity, key_size, value_size);
+}
+
+/*
+ * ds_hash_init_kv - ds_hash_init_cap() for a wide-key table in zeroed
+ * memory of sizeof(*h) bytes.  Concurrency: before any other call on @h.
+ * Returns DS_SUCCESS, or DS_ERROR_INVALID (NULL head, sizes out of range).
+ */
+DS_API int ds_hash_init_kv(struct ds_hash_head __arena *h __arg_arena, __u64 capacity,
+			   __u32 key_size, __u32 value_size)
+{
+	int rc;
+
+	arena_bind();
+	if (!h || !ds_hash_kv_sizes_ok(key_size, value_size))
+		return DS_ERROR_INVALID;
+	rc = ds_hash_init_cap(h, capacity);
+	if (rc)
+		return rc;
+	h->key_size = key_size;
+	h->value_size = value_size;
+	return DS_SUCCESS;
 }
 
 /*
@@ -626,7 +550,9 @@ static __always_inline __u64 ds_hash_next_pos(__u64 p, __u32 lg, __u32 ninit)
  * (DS_CORRUPT_POINTER); no deleted node is still linked (DS_CORRUPT_MARK);
  * split-order keys strictly increase along the list, a dummy before an
  * element of equal key (DS_CORRUPT_ORDER / DS_CORRUPT_DUPLICATE; this also
- * rules out cycles); every element lies before the next bucket's dummy, so
+ * rules out cycles); in a wide-key table elements of equal split-order key
+ * are ordered by their key words instead (equal keys: DUPLICATE), and the
+ * sizes are within limits (DS_CORRUPT_SHAPE); every element lies before the next bucket's dummy, so
  * in its own bucket's run (DS_CORRUPT_SHAPE); the number of elements
  * equals successful inserts - deletes and the per-slot counts
  * (DS_CORRUPT_COUNT).
@@ -636,11 +562,11 @@ static __always_inline __u64 ds_hash_next_pos(__u64 p, __u32 lg, __u32 ninit)
  */
 DS_API int ds_hash_verify(struct ds_hash_head __arena *h __arg_arena)
 {
-	struct ds_hash_node __arena *curr;
-	__u32 size, ninit, span, lg, s, nb;
+	struct ds_hash_node __arena *curr, *pn = NULL;
+	__u32 size, ninit, span, lg, s, nb, kw;
 	__u64 link, next, n = ARENA_ZERO, last = 0, p, want, want_o = 0;
 	struct ds_stats st;
-	int last_dummy = 1;
+	int last_dummy = 1, c;
 
 	arena_bind();
 	if (!h)
@@ -652,8 +578,10 @@ DS_API int ds_hash_verify(struct ds_hash_head __arena *h __arg_arena)
 	if (size < 2 || (size & (size - 1)) || size > DS_HASH_MAX_BUCKETS ||
 	    ninit < size || span < ninit || span > DS_HASH_MAX_BUCKETS ||
 	    (ninit < span && span != 2 * size) || (ninit == span && (span & (span - 1))) ||
-	    h->dir[0] != (__u64)&h->seg0[0])
+	    h->dir[0] != (__u64)&h->seg0[0] || h->key_size > DS_HASH_KV_MAX_KEY ||
+	    (h->key_size && (!h->value_size || h->value_size > DS_HASH_KV_MAX_VALUE)))
 		return ds_corrupt(h, DS_CORRUPT_SHAPE);
+	kw = ds_hash_kw(h);
 	nb = (ninit + DS_HASH_SEG_MASK) >> DS_HASH_SEG_ORDER;
 	for (s = ARENA_ZERO + 1; s < nb && s < DS_HASH_NSEG && can_loop; s++)
 		if (!ds_link_ok(h->dir[s]) || !h->dir[s])
@@ -693,15 +621,26 @@ DS_API int ds_hash_verify(struct ds_hash_head __arena *h __arg_arena)
 			if (!ds_link_ok(link) || (link & 7))
 				return ds_corrupt(h, DS_CORRUPT_POINTER);
 			curr = DS_HASH_PTR(link);
-			if (curr->o < last || (curr->o == last && !last_dummy))
+			if (kw && pn && curr->o == last && !last_dummy) {
+				/* Equal o in a wide-key table: the key
+				 * words must increase. */
+				c = ds_hash_kv_cmp(ds_hash_kv_key(pn), ds_hash_kv_key(curr), kw);
+				if (c == DS_HASH_CMP_BUSY)
+					return DS_ERROR_BUSY;
+				if (c >= 0)
+					return ds_corrupt(h, c ? DS_CORRUPT_ORDER :
+							  DS_CORRUPT_DUPLICATE);
+			} else if (curr->o < last || (curr->o == last && !last_dummy)) {
 				return ds_corrupt(h, curr->o == last ?
 						  DS_CORRUPT_DUPLICATE : DS_CORRUPT_ORDER);
+			}
 			if (want && curr->o >= want_o)
 				return ds_corrupt(h, DS_CORRUPT_SHAPE);	/* past its run */
 			last_dummy = 0;
 			n++;
 		}
 		last = curr->o;
+		pn = curr;
 		next = curr->next;
 		if (next & DS_HASH_MARK)
 			return ds_corrupt(h, DS_CORRUPT_MARK);
@@ -730,16 +669,14 @@ DS_DEFINE_METADATA(hash,
 
 #ifndef __BPF__
 /*
- * ds_hash_walk - call @fn(key, value, @ctx) for every element: one pass
- * along the split-ordered list, dummies skipped, so in no key order.
- * Userspace.  Concurrency: with any operation; inside an EBR critical
- * section, so no node it reads is reused meanwhile; an element present the
- * whole time is visited once, one inserted or deleted meanwhile may or may
- * not be.  Stops early when @fn returns non-zero.  Returns the elements
- * visited, or DS_ERROR_BUSY (EBR records or the loop budget ran out).
+ * Every live element of @h to @fn(node, @ctx): one pass along the
+ * split-ordered list inside an EBR critical section, dummies skipped.
+ * Stops early when @fn returns non-zero.  Returns the elements visited,
+ * or DS_ERROR_BUSY (EBR records or the loop budget ran out).  Userspace;
+ * ds_hash_walk() and ds_hash_kv_walk() are built on it.
  */
-long ds_hash_walk(struct ds_hash_head *h, int (*fn)(__u64 key, __u64 value, void *ctx),
-		  void *ctx)
+long ds_hash_walk_nodes(struct ds_hash_head *h, int (*fn)(struct ds_hash_node *n, void *ctx),
+			void *ctx)
 {
 	struct ds_hash_node *n;
 	__u64 link, next;
@@ -756,12 +693,45 @@ long ds_hash_walk(struct ds_hash_head *h, int (*fn)(__u64 key, __u64 value, void
 		next = arena_atomic_load_acquire(&n->next);
 		if (!(link & DS_HASH_DUMMY) && !(next & DS_HASH_MARK)) {
 			seen++;
-			if (fn(ds_hash_node_key(n), arena_atomic_load_acquire(&n->value), ctx))
+			if (fn(n, ctx))
 				break;
 		}
 		link = next;
 	}
 	arena_ebr_exit(&h->ebr, idx);
 	return more ? seen : DS_ERROR_BUSY;
+}
+
+struct ds_hash_walk_u64 {
+	int (*fn)(__u64 key, __u64 value, void *ctx);
+	void *ctx;
+};
+
+static int ds_hash_walk_one(struct ds_hash_node *n, void *ctx)
+{
+	struct ds_hash_walk_u64 *w = ctx;
+
+	return w->fn(ds_hash_node_key(n), arena_atomic_load_acquire(&n->value), w->ctx);
+}
+
+/*
+ * ds_hash_walk - call @fn(key, value, @ctx) for every element of a u64
+ * table: one pass along the split-ordered list, dummies skipped, so in no
+ * key order.  Userspace.  Concurrency: with any operation; inside an EBR
+ * critical section, so no node it reads is reused meanwhile; an element
+ * present the whole time is visited once, one inserted or deleted
+ * meanwhile may or may not be.  Stops early when @fn returns non-zero.
+ * Returns the elements visited, DS_ERROR_BUSY (EBR records or the loop
+ * budget ran out), or DS_ERROR_INVALID (a wide-key table).
+ */
+long ds_hash_walk(struct ds_hash_head *h, int (*fn)(__u64 key, __u64 value, void *ctx),
+		  void *ctx)
+{
+	struct ds_hash_walk_u64 w = { fn, ctx };
+
+	arena_bind();
+	if (h->key_size)
+		return DS_ERROR_INVALID;
+	return ds_hash_walk_nodes(h, ds_hash_walk_one, &w);
 }
 #endif

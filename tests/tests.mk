@@ -98,6 +98,30 @@ $(TEST_OUT)/mpmc_die: tests/cli/mpmc_die.c $(LIB_A)
 
 TEST_BINS += $(TEST_OUT)/mpmc_die
 
+# tests/cli/test_hash_kv_kern.sh: the wide-key hash from BPF programs
+# (tests/kern/hash_kv_kern*), linked with the library's BPF object.
+KVK_OUT := $(TEST_OUT)/kern
+$(KVK_OUT)/hash_kv_kern.tmp.o: tests/kern/hash_kv_kern.bpf.c tests/kern/hash_kv_kern.h \
+		$(OUTPUT)/vmlinux.h $(REGISTRY_INC)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(KVK_OUT)/hash_kv_kern.bpf.o: $(KVK_OUT)/hash_kv_kern.tmp.o $(LIB_BPF)
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(KVK_OUT)/hash_kv_kern.skel.h: $(KVK_OUT)/hash_kv_kern.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name hash_kv_kern_bpf > $@
+
+$(TEST_OUT)/hash_kv_kern: tests/kern/hash_kv_kern.c tests/kern/hash_kv_kern.h \
+		$(KVK_OUT)/hash_kv_kern.skel.h $(LIB_A)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(KVK_OUT) $< $(LIB_A) $(LDLIBS) -o $@
+
+TEST_BINS += $(TEST_OUT)/hash_kv_kern
+
 LINCHECK_BIN := $(OUTPUT)/lincheck
 
 test-build: all $(TEST_BINS) $(OUTPUT)/lincheck
@@ -119,3 +143,4 @@ test-verify: deps
 	$(Q)$(TEST_ENV) TEST_MODE=verify ./tests/run.sh
 
 .PHONY: test-build
+
