@@ -93,8 +93,9 @@ struct cont {
 
 /* Operations per pinned section of a userspace arena contender
  * (arena_ebr_pin(): the EBR enter/exit of each operation inside is two
- * plain writes of the thread's own record). */
-#define PIN_EVERY	64
+ * plain writes of the thread's own record); BENCH_PIN=<n> sets it, 0 for
+ * one section per operation. */
+static __u64 pin_every = 64;
 
 static __u64 now_ns(void)
 {
@@ -120,13 +121,13 @@ static void user_batch(struct cont *c, int tid, struct bench_args *a)
 	t0 = now_ns();
 	if (a->op == BENCH_PAIR) {
 		for (i = 0; i < a->n; i++) {
-			if (!(i % PIN_EVERY))
+			if (pin_every && !(i % pin_every))
 				tok = repin(c, tok);
 			ok += c->pair(c, tid, i);
 		}
 	} else {
 		for (i = 0; i < a->n; i++) {
-			if (!(i % PIN_EVERY))
+			if (pin_every && !(i % pin_every))
 				tok = repin(c, tok);
 			bench_pick(a, &s, i, &op, &key);
 			ok += c->op(c, op, key) == 0;
@@ -1266,6 +1267,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (getenv("BENCH_PIN"))
+		pin_every = strtoull(getenv("BENCH_PIN"), NULL, 10);
 	if (q && *q && strcmp(q, "0"))
 		run_sec = 0.03;
 	if (n < MAX_THREADS)
