@@ -12,7 +12,7 @@ need_root
 CORRUPT=${OUTPUT:-build}/tests/corrupt_arena
 [ -x "$CORRUPT" ] || make -s "$CORRUPT" >/dev/null 2>&1 || {
 	echo "not ok 1 - cannot build $CORRUPT"; exit 1; }
-D=3
+D=5
 tmp=$(mktemp -d)
 PIN=/sys/fs/bpf/libarena_corrupt_$$
 trap 'rm -rf "$tmp"; rm -f "$PIN"' EXIT
