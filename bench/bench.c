@@ -95,46 +95,35 @@ struct cont {
  * (arena_ebr_pin(): the EBR enter/exit of each operation inside is two
  * plain writes of the thread's own record); BENCH_PIN=<n> sets it, 0 for
  * one section per operation. */
-static __u64 pin_every = 64;
+static __u32 pin_every = 64;
 
 static __u64 now_ns(void)
 {
 	return arena_now_ns();
 }
 
-/* Close the pinned section @tok of @c and open the next one (none for
- * contenders without EBR). */
-static int repin(struct cont *c, int tok)
-{
-	if (!c->ebr)
-		return -1;
-	arena_ebr_unpin(c->ebr, tok);
-	return arena_ebr_pin(c->ebr);
-}
-
 static void user_batch(struct cont *c, int tid, struct bench_args *a)
 {
+	struct arena_ebr_batch pin = { .ebr = c->ebr, .every = pin_every };
 	__u64 s = a->seed, i, ok = 0, key, t0;
-	int tok = -1;
 	__u32 op;
 
 	t0 = now_ns();
 	if (a->op == BENCH_PAIR) {
 		for (i = 0; i < a->n; i++) {
-			if (pin_every && !(i % pin_every))
-				tok = repin(c, tok);
+			arena_ebr_batch_op(&pin);
 			ok += c->pair(c, tid, i);
+			arena_ebr_batch_done(&pin);
 		}
 	} else {
 		for (i = 0; i < a->n; i++) {
-			if (pin_every && !(i % pin_every))
-				tok = repin(c, tok);
+			arena_ebr_batch_op(&pin);
 			bench_pick(a, &s, i, &op, &key);
 			ok += c->op(c, op, key) == 0;
+			arena_ebr_batch_done(&pin);
 		}
 	}
-	if (c->ebr)
-		arena_ebr_unpin(c->ebr, tok);
+	arena_ebr_batch_end(&pin);
 	a->ns = now_ns() - t0;
 	a->done = a->n;
 	a->ok = ok;
@@ -1268,7 +1257,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (getenv("BENCH_PIN"))
-		pin_every = strtoull(getenv("BENCH_PIN"), NULL, 10);
+		pin_every = strtoul(getenv("BENCH_PIN"), NULL, 10);
 	if (q && *q && strcmp(q, "0"))
 		run_sec = 0.03;
 	if (n < MAX_THREADS)

@@ -61,38 +61,6 @@ static void worker_done(struct worker *w)
 	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 }
 
-/*
- * --pin: a thread's operations run in pinned EBR sections of c->pin
- * operations (arena_ebr_pin()), closed before any wait so a thread that
- * yields holds no epoch back.
- */
-struct pin {
-	struct arena_ebr *ebr;	/* NULL: the structure defers nothing, or no pins */
-	__u32 every, n;
-	int tok;
-};
-
-static void pin_open(struct pin *p)
-{
-	if (p->ebr && !p->n++)
-		p->tok = arena_ebr_pin(p->ebr);
-}
-
-static void pin_close(struct pin *p)
-{
-	if (p->ebr && p->n) {
-		arena_ebr_unpin(p->ebr, p->tok);
-		p->n = 0;
-	}
-}
-
-/* After an operation: close the section once it holds c->pin of them. */
-static void pin_step(struct pin *p)
-{
-	if (p->n >= p->every)
-		pin_close(p);
-}
-
 static void *user_worker(void *arg)
 {
 	struct worker *w = arg;
@@ -102,8 +70,9 @@ static void *user_worker(void *arg)
 	double t0, deadline;
 	__u64 i, in_row = 0;
 	bool retry = false, pdone;
-	struct pin pin = { .ebr = c->pin ? ds_ebr_of(c->kind, w->head) : NULL,
-			   .every = c->pin };
+	/* --pin: sections of c->pin operations, closed before any wait so a
+	 * thread that yields holds no epoch back. */
+	struct arena_ebr_batch pin = { .ebr = ds_ebr_of(c->kind, w->head), .every = c->pin };
 	int rc;
 
 	/* A private slot: per-slot counters and EBR records never shared. */
@@ -127,18 +96,18 @@ static void *user_worker(void *arg)
 			wl_pick(&rng, c->key_range, &w->mix, &r);
 		}
 		retry = false;
-		pin_open(&pin);
+		arena_ebr_batch_op(&pin);
 		if (w->hist)
 			call = arena_now_ns();
 		rc = ds_dispatch(c->kind, w->head, &r);
-		pin_step(&pin);
+		arena_ebr_batch_done(&pin);
 		if (rc == DS_ERROR_FULL && w->retry_full) {
 			if (in_row < RUN_FULL_RETRY_MAX) {
 				/* The same insert again once the consumer ran. */
 				w->full_retries++;
 				in_row++;
 				retry = true;
-				pin_close(&pin);
+				arena_ebr_batch_end(&pin);
 				sched_yield();
 				continue;
 			}
@@ -150,7 +119,7 @@ static void *user_worker(void *arg)
 			if (pdone)
 				break;
 			w->empty_polls++;
-			pin_close(&pin);
+			arena_ebr_batch_end(&pin);
 			sched_yield();
 			continue;
 		}
@@ -177,7 +146,7 @@ static void *user_worker(void *arg)
 				break;
 		}
 	}
-	pin_close(&pin);
+	arena_ebr_batch_end(&pin);
 	__atomic_store_n(&w->done, i, __ATOMIC_RELAXED);
 	w->secs = now_s() - t0;
 	worker_done(w);

@@ -95,6 +95,39 @@ int arena_ebr_pin(struct arena_ebr *ebr);
 
 /* arena_ebr_unpin - close the section @token opened.  Wait-free. */
 void arena_ebr_unpin(struct arena_ebr *ebr, int token);
+
+/*
+ * A loop of operations pinned every @every of them: call
+ * arena_ebr_batch_op() before each operation, arena_ebr_batch_done() after
+ * it, and arena_ebr_batch_end() before any wait and after the loop.  With
+ * @ebr NULL or @every 0 nothing is pinned.  One thread's own state.
+ */
+struct arena_ebr_batch {
+	struct arena_ebr *ebr;
+	__u32 every;
+	__u32 n;		/* operations in the open section, 0: none open */
+	int tok;
+};
+
+static inline void arena_ebr_batch_op(struct arena_ebr_batch *b)
+{
+	if (b->ebr && b->every && !b->n++)
+		b->tok = arena_ebr_pin(b->ebr);
+}
+
+static inline void arena_ebr_batch_end(struct arena_ebr_batch *b)
+{
+	if (b->n) {
+		arena_ebr_unpin(b->ebr, b->tok);
+		b->n = 0;
+	}
+}
+
+static inline void arena_ebr_batch_done(struct arena_ebr_batch *b)
+{
+	if (b->n >= b->every)
+		arena_ebr_batch_end(b);
+}
 #endif
 
 #endif /* __LIBARENA_DS_EBR_H */

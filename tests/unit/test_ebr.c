@@ -338,6 +338,33 @@ static void test_pin_nests_without_republishing(void **state)
 	arena_ebr_unpin(NULL, -1);
 }
 
+/* arena_ebr_batch: a section opens at the first operation, closes after
+ * every-th, and at the end; every 0 pins nothing. */
+static void test_pin_batch(void **state)
+{
+	struct arena_ebr *ebr = new_domain();
+	struct arena_ebr_batch b = { .ebr = ebr, .every = 3 }, off = { .ebr = ebr };
+	int i, opened = 0;
+
+	(void)state;
+	for (i = 0; i < 7; i++) {
+		arena_ebr_batch_op(&b);
+		assert_true(b.tok >= 0);
+		assert_true(ebr->rec[b.tok].state & 1);
+		opened += b.n == 1;
+		arena_ebr_batch_done(&b);
+		assert_int_equal(b.n, (__u32)((i + 1) % 3));
+	}
+	assert_int_equal(opened, 3);			/* ops 0, 3 and 6 opened */
+	assert_true(ebr->rec[b.tok].state & 1);		/* op 6's section still open */
+	arena_ebr_batch_end(&b);
+	assert_int_equal(ebr->rec[b.tok].state, 0);
+	arena_ebr_batch_op(&off);
+	assert_int_equal(off.n, 0);
+	arena_ebr_batch_done(&off);
+	arena_ebr_batch_end(&off);
+}
+
 /* What a pinned thread retired, and what it could still hold, waits for
  * the unpin, however many inner sections ended meanwhile. */
 static void test_pin_holds_the_grace_period(void **state)
@@ -381,6 +408,7 @@ int main(void)
 						unit_teardown),
 		cmocka_unit_test_setup_teardown(test_pin_holds_the_grace_period, unit_setup,
 						unit_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_batch, unit_setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_reap_sweeps_dead_records, unit_setup,
 						unit_teardown),
 	};
