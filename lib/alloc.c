@@ -12,6 +12,7 @@ void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cn
 void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
 #define ARENA_KFUNCS
 #endif
+#define ARENA_ALLOC_INLINE	/* the bodies themselves, see alloc.h */
 #include "alloc.h"
 
 #ifdef __BPF__
@@ -81,6 +82,19 @@ __attribute__((noinline, cold)) __u64 arena_ebr_me_first(void)
 		pthread_atfork(NULL, NULL, arena_ebr_forget_me);
 	arena_ebr_me_cache = arena_ebr_make_id(getpid(), syscall(SYS_gettid));
 	return arena_ebr_me_cache;
+}
+#endif
+
+#ifndef __BPF__
+/* The userspace copies of bpf_arena_alloc()/bpf_arena_free() (alloc.h). */
+void __arena *arena_alloc_user(__u32 size)
+{
+	return bpf_arena_alloc(size);
+}
+
+void arena_free_user(void __arena *p)
+{
+	bpf_arena_free(p);
 }
 #endif
 

@@ -1221,6 +1221,21 @@ static __always_inline void bpf_arena_free(void __arena *p)
 	}
 }
 
+#if !defined(__BPF__) && !defined(ARENA_ALLOC_INLINE)
+/*
+ * Userspace: every caller shares one out-of-line copy of the two functions
+ * above (lib/alloc.c, which defines ARENA_ALLOC_INLINE).  A call costs about
+ * a nanosecond; inlined at every call site of the library and the tests,
+ * they made each sanitizer build of a test file take three times as long.
+ * BPF keeps them inline: a global function there would take arena pointers
+ * as scalars and be verified on its own.
+ */
+void __arena *arena_alloc_user(__u32 size);
+void arena_free_user(void __arena *p);
+#define bpf_arena_alloc(size)	arena_alloc_user(size)
+#define bpf_arena_free(p)	arena_free_user(p)
+#endif
+
 /* ---- flushing caches, statistics, setup */
 
 /*
