@@ -1224,9 +1224,12 @@ static __always_inline void bpf_arena_free(void __arena *p)
 #if !defined(__BPF__) && !defined(ARENA_ALLOC_INLINE)
 /*
  * Userspace: every caller shares one out-of-line copy of the two functions
- * above (lib/alloc.c, which defines ARENA_ALLOC_INLINE).  A call costs about
- * a nanosecond; inlined at every call site of the library and the tests,
- * they made each sanitizer build of a test file take three times as long.
+ * above (lib/alloc.c, which defines ARENA_ALLOC_INLINE): one call more per
+ * allocation (not measured yet in the bench); inlined at every call site of
+ * the library and the tests, they made sanitizer builds of some test files
+ * take two to three times as long.  Not arena_malloc()/arena_free(): those
+ * arm the userspace loop budget and read the page header before checking
+ * that the pointer is the allocator's.
  * BPF keeps them inline: a global function there would take arena pointers
  * as scalars and be verified on its own.
  */
